@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: venv demo test lint typecheck check notebooks benchmark evaluate clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first and pinned: this is the CPU wheel; anything else pulls a multi-GB CUDA build
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[dev,notebooks,train]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	$(VENV)/bin/stance analyze examples/peace_plan.txt --format table
+
+test: venv
+	$(PY) -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check stance tests benchmarks
+	$(VENV)/bin/ruff format --check stance tests benchmarks || true
+
+typecheck: venv
+	$(VENV)/bin/mypy stance
+
+check: test lint typecheck
+
+notebooks: venv
+	$(PY) -m pytest -q -m slow tests/test_notebooks.py
+
+evaluate: venv
+	$(VENV)/bin/stance evaluate attribution --data ../shared/data/polnear --split dev
+
+benchmark: venv
+	$(PY) benchmarks/throughput.py --data ../shared/data/polnear --split dev
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

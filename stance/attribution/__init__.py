@@ -1,0 +1,5 @@
+"""Who said it: canonical speakers per article (names, pronouns, descriptors, anonymous sources)."""
+
+from stance.attribution.resolver import Cluster, Resolution, ResolverConfig, RuleResolver
+
+__all__ = ["Cluster", "Resolution", "ResolverConfig", "RuleResolver"]

@@ -1,0 +1,343 @@
+"""Who said it: cluster speaker mentions into canonical speakers, per article.
+
+The v1 resolver is rule-based (a baseline for the learned model of a later release):
+
+* a **named** mention ("The EU's top diplomat Jane Doe", "Doe", "the Kremlin") joins the
+  speaker with the same name or whose name it ends (surname), else starts a new speaker named
+  by the longest person/organisation name inside it;
+* a **pronoun** (he, she, they, it, I, we) refers back to the most recent compatible speaker
+  or person named in the text (gender learned from earlier pronouns and honorifics, number
+  from the pronoun);
+* a **definite descriptor** ("the official", "the same source", "the diplomat") refers back to
+  the most recent speaker with a mention of the same head noun, else, for a source-like noun,
+  to the most recent anonymous speaker; an **indefinite** one ("a senior source familiar with
+  the matter") starts a new speaker, so two anonymous sources stay apart;
+* the type comes from the mention: named entity label, head noun, number, anonymity markers
+  ("familiar with", "asked not to be named"), and the cue ("Axios reported" → media).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from stance._nlp import ParsedText, Token
+from stance._spans import RawQuote, Span
+from stance.document import SpeakerType
+
+logger = logging.getLogger(__name__)
+
+PRONOUNS = {
+    "he": ("m", "sg"), "him": ("m", "sg"), "she": ("f", "sg"), "her": ("f", "sg"),
+    "i": (None, "sg"), "we": (None, "pl"), "they": (None, "pl"), "it": ("n", "sg"),
+    "you": (None, None),
+}
+_HONORIFIC_GENDER = {"mr": "m", "mr.": "m", "ms": "f", "ms.": "f", "mrs": "f", "mrs.": "f", "miss": "f"}
+#: head nouns of unnamed sources (a role, not a name)
+SOURCE_NOUNS = frozenset(
+    "source official aide insider person people individual adviser advisor staffer diplomat "
+    "officer".split()
+)
+#: head nouns of outlets
+MEDIA_NOUNS = frozenset(
+    "newspaper paper outlet network agency magazine station channel website site broadcaster "
+    "tabloid daily journal publication report".split()
+)
+#: head nouns of organisations
+ORG_NOUNS = frozenset(
+    "government ministry company campaign committee department administration party office "
+    "union council court firm bank army military police commission board agency organization "
+    "organisation group foundation institute university white house kremlin embassy state "
+    "coalition alliance team".split()
+)
+_ANON_MARKERS = re.compile(
+    r"familiar with|not (?:authori[sz]ed|allowed|permitted)|(?:asked|declined|requested) not to be|"
+    r"on (?:the )?condition of anonymity|who (?:asked|spoke|requested|declined)|anonymously|"
+    r"close to|briefed on|with knowledge|knowledgeable",
+    re.I,
+)
+_MEDIA_CUES = {"report", "publish", "broadcast", "write"}
+_DEFINITE = {"the", "this", "that", "these", "those"}
+_STRIP_NAME = re.compile(r"^(?:the\s+)|(?:'s|\u2019s)$", re.I)
+
+
+@dataclass(frozen=True)
+class ResolverConfig:
+    """``pronoun_window``: how many characters back a pronoun looks for its antecedent."""
+
+    pronoun_window: int = 3000
+
+    def __post_init__(self) -> None:
+        if self.pronoun_window <= 0:
+            raise ValueError("ResolverConfig.pronoun_window must be positive")
+
+
+@dataclass
+class Cluster:
+    """A canonical speaker under construction."""
+
+    id: int
+    name: str
+    type: SpeakerType
+    named: bool = False
+    gender: str | None = None
+    number: str | None = None
+    mentions: list[Span] = field(default_factory=list)
+    heads: set[str] = field(default_factory=set)
+    last: int = 0
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The resolver's output: clusters and, per raw quote, the index of its cluster."""
+
+    clusters: list[Cluster]
+    quote_cluster: list[int]
+
+
+class RuleResolver:
+    """Rule-based canonical speaker resolution (see the module docstring)."""
+
+    def __init__(self, config: ResolverConfig | None = None) -> None:
+        self.config = config or ResolverConfig()
+
+    def __call__(self, parsed: ParsedText, quotes: list[RawQuote]) -> Resolution:
+        return self.predict(parsed, quotes)
+
+    # -- mention analysis ------------------------------------------------------------------------
+    @staticmethod
+    def _head(tokens: list[Token], span: Span) -> Token | None:
+        inside = [t for t in tokens if span[0] <= t.start and t.end <= span[1]]
+        for t in inside:
+            if not any(u.i == t.head for u in inside) or t.head == t.i:
+                return t
+        return inside[-1] if inside else None
+
+    @staticmethod
+    def _names(parsed: ParsedText, span: Span, labels: tuple[str, ...]) -> list[tuple[int, int, str]]:
+        return [e for e in parsed.ents if span[0] <= e[0] and e[1] <= span[1] and e[2] in labels]
+
+    @staticmethod
+    def _clean(name: str) -> str:
+        name = re.sub(r"\s+", " ", name).strip(" ,.;:")
+        prev = None
+        while prev != name:
+            prev = name
+            name = _STRIP_NAME.sub("", name).strip()
+        return name
+
+    def _analyse(self, parsed: ParsedText, span: Span, cue_lemma: str | None) -> dict[str, object]:
+        text = parsed.text[span[0] : span[1]]
+        toks = parsed.tokens_in(*span)
+        head = self._head(toks, span)
+        low = text.lower().strip()
+        info = self._analyse_form(parsed, span, cue_lemma, text, toks, head, low)
+        info["nouns"] = {t.lemma for t in toks if t.pos == "NOUN"}
+        return info
+
+    def _analyse_form(
+        self, parsed: ParsedText, span: Span, cue_lemma: str | None, text: str,
+        toks: list[Token], head: Token | None, low: str,
+    ) -> dict[str, object]:
+        if low in PRONOUNS:
+            g, n = PRONOUNS[low]
+            return {"kind": "pronoun", "gender": g, "number": n, "text": text}
+        persons = self._names(parsed, span, ("PERSON",))
+        orgs = self._names(parsed, span, ("ORG", "GPE", "NORP", "FAC"))
+        head_lemma = head.lemma if head is not None else low.split()[-1] if low else ""
+        plural = head is not None and head.tag in ("NNS", "NNPS")
+        honor = next((_HONORIFIC_GENDER[t.text.lower()] for t in toks if t.text.lower() in _HONORIFIC_GENDER), None)
+        if persons:
+            name = max(persons, key=lambda e: e[1] - e[0])
+            return {"kind": "name", "name": self._clean(parsed.text[name[0] : name[1]]),
+                    "type": SpeakerType.PERSON, "gender": honor, "number": "sg", "head": head_lemma}
+        propn = [t for t in toks if t.pos == "PROPN"]
+        if orgs or propn:
+            if orgs:
+                ent = max(orgs, key=lambda e: e[1] - e[0])
+                name, label = self._clean(parsed.text[ent[0] : ent[1]]), ent[2]
+            else:
+                name, label = self._clean(" ".join(t.text for t in propn)), ""
+            if label == "NORP" and plural:
+                typ = SpeakerType.GROUP
+            elif cue_lemma in _MEDIA_CUES or head_lemma in MEDIA_NOUNS:
+                typ = SpeakerType.MEDIA
+            elif label in ("ORG", "GPE", "FAC") or head_lemma in ORG_NOUNS:
+                typ = SpeakerType.ORGANIZATION
+            elif head_lemma in SOURCE_NOUNS and head is not None and head.pos != "PROPN":
+                # "a spokesman for the Kremlin": unnamed person speaking for a named body
+                typ = SpeakerType.ANONYMOUS if _ANON_MARKERS.search(text) else SpeakerType.PERSON
+                return {"kind": "descriptor", "name": text, "type": typ, "gender": honor,
+                        "number": "pl" if plural else "sg", "head": head_lemma,
+                        "definite": low.split()[0] in _DEFINITE}
+            else:
+                typ = SpeakerType.PERSON
+            return {"kind": "name", "name": name, "type": typ, "gender": honor,
+                    "number": "pl" if plural else "sg", "head": head_lemma}
+        definite = low.split()[0] in _DEFINITE or " same " in f" {low} "
+        if _ANON_MARKERS.search(text) or head_lemma in SOURCE_NOUNS:
+            typ = SpeakerType.ANONYMOUS
+        elif head_lemma in MEDIA_NOUNS or cue_lemma in _MEDIA_CUES:
+            typ = SpeakerType.MEDIA
+        elif head_lemma in ORG_NOUNS:
+            typ = SpeakerType.ORGANIZATION
+        elif plural:
+            typ = SpeakerType.GROUP
+        elif head is not None and head.pos in ("NOUN", "PROPN"):
+            typ = SpeakerType.PERSON
+        else:
+            typ = SpeakerType.UNKNOWN
+        return {"kind": "descriptor", "name": self._clean(text) if not definite else text.strip(),
+                "type": typ, "gender": honor, "number": "pl" if plural else "sg",
+                "head": head_lemma, "definite": definite}
+
+    # -- linking -------------------------------------------------------------------------------
+    @staticmethod
+    def _same_name(a: str, b: str) -> bool:
+        a_l, b_l = a.lower(), b.lower()
+        if a_l == b_l:
+            return True
+        a_t, b_t = a_l.split(), b_l.split()
+        if not a_t or not b_t:
+            return False
+        # "Doe" ~ "Jane Doe"; "Jane Doe" ~ "President Jane Doe"
+        short, long_ = (a_t, b_t) if len(a_t) <= len(b_t) else (b_t, a_t)
+        return short == long_[-len(short):]
+
+    def _pronoun_antecedent(
+        self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object]
+    ) -> Cluster | None:
+        gender, number = info["gender"], info["number"]
+        lo = span[0] - self.config.pronoun_window
+        if number == "pl" or gender == "n":
+            wanted = {SpeakerType.GROUP, SpeakerType.ORGANIZATION, SpeakerType.MEDIA, SpeakerType.ANONYMOUS}
+            if gender == "n":
+                wanted = {SpeakerType.ORGANIZATION, SpeakerType.MEDIA}
+            cands = [c for c in clusters if c.type in wanted and lo <= c.last < span[0]
+                     and (gender == "n" or c.number == "pl" or c.type != SpeakerType.ANONYMOUS)]
+            return max(cands, key=lambda c: c.last, default=None)
+        cands = [
+            c for c in clusters
+            if c.type in (SpeakerType.PERSON, SpeakerType.ANONYMOUS)
+            and c.number != "pl" and lo <= c.last < span[0]
+            and (gender is None or c.gender in (None, gender))
+        ]
+        best = max(cands, key=lambda c: c.last, default=None)
+        # a person named in the text since then (not yet a speaker) is nearer
+        names = [e for e in parsed.ents if e[2] == "PERSON" and max(lo, best.last if best else lo) < e[0] and e[1] <= span[0]]
+        if names:
+            ent = names[-1]
+            name = self._clean(parsed.text[ent[0] : ent[1]])
+            known = next((c for c in clusters if c.named and self._same_name(c.name, name)), None)
+            if known is not None and (gender is None or known.gender in (None, gender)):
+                known.mentions.append((ent[0], ent[1]))
+                known.last = ent[1]
+                return known
+            if known is None:
+                new = Cluster(len(clusters), name, SpeakerType.PERSON, named=True, number="sg")
+                new.mentions.append((ent[0], ent[1]))
+                new.last = ent[1]
+                clusters.append(new)
+                return new
+        return best
+
+    def _descriptor_antecedent(self, clusters: list[Cluster], span: Span, info: dict[str, object]) -> Cluster | None:
+        if not info.get("definite"):
+            return None
+        head = str(info.get("head", ""))
+        prior = [c for c in clusters if c.last <= span[0]]
+        same_head = [c for c in prior if head in c.heads]
+        if same_head:
+            return max(same_head, key=lambda c: c.last)
+        if info["type"] == SpeakerType.ANONYMOUS or head in SOURCE_NOUNS:
+            anon = [c for c in prior if c.type == SpeakerType.ANONYMOUS]
+            if anon:
+                return max(anon, key=lambda c: c.last)
+        return None
+
+    def predict(self, parsed: ParsedText, quotes: list[RawQuote]) -> Resolution:
+        clusters: list[Cluster] = []
+        by_mention: dict[Span, int] = {}
+        unknown: Cluster | None = None
+        assignment: list[int] = []
+        for rq in quotes:
+            span = rq.source
+            if span is None:
+                if unknown is None:
+                    unknown = Cluster(len(clusters), "unknown", SpeakerType.UNKNOWN)
+                    clusters.append(unknown)
+                assignment.append(unknown.id)
+                continue
+            if span in by_mention:
+                assignment.append(by_mention[span])
+                continue
+            info = self._analyse(parsed, span, rq.cue_lemma)
+            target: Cluster | None = None
+            if info["kind"] == "pronoun":
+                target = self._pronoun_antecedent(parsed, clusters, span, info)
+                if target is None:
+                    g, n = info["gender"], info["number"]
+                    typ = SpeakerType.PERSON if g in ("m", "f") or parsed.text[span[0]:span[1]].lower() == "i" else (
+                        SpeakerType.ORGANIZATION if g == "n" else SpeakerType.GROUP if n == "pl" else SpeakerType.UNKNOWN
+                    )
+                    target = Cluster(len(clusters), "unknown", typ, gender=g if isinstance(g, str) else None, number=n if isinstance(n, str) else None)
+                    clusters.append(target)
+                elif info["gender"] in ("m", "f") and target.gender is None:
+                    target.gender = str(info["gender"])
+            elif info["kind"] == "name":
+                name = str(info["name"])
+                target = next(
+                    (c for c in reversed(clusters) if c.named and self._same_name(c.name, name)), None
+                )
+                if target is not None and len(name) > len(target.name):
+                    target.name = name
+            else:
+                target = self._descriptor_antecedent(clusters, span, info)
+            if target is None:
+                target = Cluster(
+                    len(clusters), str(info["name"]), info["type"],  # type: ignore[arg-type]
+                    named=info["kind"] == "name",
+                    gender=info.get("gender"),  # type: ignore[arg-type]
+                    number=info.get("number"),  # type: ignore[arg-type]
+                )
+                clusters.append(target)
+            if info.get("head"):
+                target.heads.add(str(info["head"]))
+            target.heads.update(info.get("nouns", ()))  # type: ignore[arg-type]
+            # an unnamed speaker is named by its most informative (longest indefinite) descriptor
+            better_descriptor = (
+                not target.named
+                and info["kind"] == "descriptor"
+                and not info.get("definite")
+                and len(str(info["name"])) > len(target.name)
+            )
+            if info["kind"] != "pronoun" and (target.name == "unknown" or better_descriptor):
+                target.name = str(info["name"])
+            if target.gender is None and info.get("gender") in ("m", "f"):
+                target.gender = str(info["gender"])
+            target.mentions.append(span)
+            target.last = max(target.last, span[1])
+            by_mention[span] = target.id
+            assignment.append(target.id)
+        self._add_name_mentions(parsed, clusters)
+        return Resolution(clusters, assignment)
+
+    def _add_name_mentions(self, parsed: ParsedText, clusters: list[Cluster]) -> None:
+        """Every mention of a named speaker's name in the text belongs to it (not only sources)."""
+        named = [c for c in clusters if c.named]
+        if not named:
+            return
+        for start, end, label in parsed.ents:
+            if label not in ("PERSON", "ORG", "GPE", "NORP"):
+                continue
+            name = self._clean(parsed.text[start:end])
+            if not name:
+                continue
+            for c in named:
+                if self._same_name(c.name, name):
+                    if not any(a <= start < b for a, b in c.mentions):
+                        c.mentions.append((start, end))
+                    break
+        for c in clusters:
+            c.mentions.sort()

@@ -1,0 +1,117 @@
+"""Command line: ``stance analyze`` and ``stance evaluate attribution`` (also ``python -m stance``).
+
+Exit codes: 0 success, 1 a document or input failed, 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from stance.errors import StanceError
+
+logger = logging.getLogger("stance.cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from stance import __version__
+
+    p = argparse.ArgumentParser(
+        prog="stance",
+        description="Who said what in news articles, and for or against what.",
+    )
+    p.add_argument("--version", action="version", version=f"stance {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress and warnings to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("analyze", help="find quotes and speakers in articles; one record per quote")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="files, directories or - for stdin (text, HTML, JSONL)")
+    a.add_argument("--format", choices=["jsonl", "csv", "table"], default="jsonl")
+    a.add_argument("--target", action="append", default=[], metavar="TEXT", help="stance target (repeatable)")
+    a.add_argument("-o", "--output", help="write records here instead of stdout")
+    a.add_argument("--max-chars", type=int, default=None, help="refuse documents longer than this")
+    a.add_argument("--batch-size", type=int, default=16)
+
+    e = sub.add_parser("evaluate", help="score against labelled data")
+    esub = e.add_subparsers(dest="task", required=True)
+    ea = esub.add_parser("attribution", help="source/cue/content span F1 on PolNeAR-format data")
+    ea.add_argument("--data", default=None, help="PolNeAR-format directory (default: $STANCE_DATA/polnear or ../shared/data/polnear)")
+    ea.add_argument("--split", default="dev")
+    ea.add_argument("--format", choices=["json", "table"], default="table")
+    ea.add_argument("--limit", type=int, default=None, help="only the first N articles")
+    ea.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% intervals (0: none)")
+    return p
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    import stance
+    from stance.io import read_inputs, write_records
+
+    config: dict[str, Any] = {}
+    if args.max_chars is not None:
+        config["max_chars"] = args.max_chars
+    nlp = stance.load(**config)
+    targets = args.target or None
+    if targets:
+        # fail before reading any input: no made-up labels
+        nlp("", targets=targets)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    failed = n_docs = n_quotes = 0
+    try:
+        inputs = list(read_inputs(args.paths))
+        docs = nlp.pipe((d.text for d in inputs), ids=[d.id for d in inputs], batch_size=args.batch_size)
+        records = []
+        for doc in docs:
+            n_docs += 1
+            records.extend(doc.to_records())
+        n_quotes = write_records(records, args.format, out)
+    except StanceError as err:
+        failed += 1
+        logger.error("%s", err)
+    finally:
+        if args.output:
+            out.close()
+    logger.info("%d documents, %d quotes", n_docs, n_quotes)
+    return 1 if failed else 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import stance
+    from stance.evaluation import AttributionEvaluator
+
+    ev = AttributionEvaluator(args.data, args.split, limit=args.limit, bootstrap=args.bootstrap)
+    result = ev(stance.load())
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    else:
+        sys.stdout.write(f"PolNeAR-format {args.split}: {result['n_docs']} documents\n")
+        sys.stdout.write(f"{'role':<8} {'exact P':>8} {'exact R':>8} {'exact F1':>9} {'overlap F1':>11}\n")
+        for role in ("source", "cue", "content"):
+            sys.stdout.write(
+                f"{role:<8} {100 * result[f'{role}_exact_precision']:8.1f} "
+                f"{100 * result[f'{role}_exact_recall']:8.1f} {100 * result[f'{role}_exact_f1']:9.1f} "
+                f"{100 * result[f'{role}_overlap_f1']:11.1f}\n"
+            )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="stance: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "analyze":
+            return _analyze(args)
+        return _evaluate(args)
+    except (StanceError, FileNotFoundError, TypeError, ValueError) as err:
+        logger.error("%s", err)
+        return 1
+    except BrokenPipeError:  # e.g. `stance analyze ... | head`
+        return 0

@@ -1,0 +1,256 @@
+"""Result types: frozen dataclasses with character offsets into the original text.
+
+Every span satisfies ``document.text[span.start:span.end] == span.text`` (half-open,
+Python ``str`` indices). These types are the contract shared by the Python API, the
+pandas view and the CLI records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = [
+    "QuoteKind",
+    "SpeakerType",
+    "StanceLabel",
+    "Mention",
+    "Speaker",
+    "StanceScore",
+    "Quote",
+    "Document",
+    "RECORD_FIELDS",
+]
+
+
+class _StrEnum(str, Enum):
+    """A string-valued enum that compares equal to its plain string value."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def coerce(cls, value: str | _StrEnum) -> Any:
+        try:
+            return cls(value)
+        except ValueError:
+            allowed = ", ".join(repr(m.value) for m in cls)
+            raise ValueError(f"{value!r} is not a valid {cls.__name__}; use one of {allowed}") from None
+
+
+class QuoteKind(_StrEnum):
+    """How the statement is reported."""
+
+    DIRECT = "direct"  #: the words are in quote marks
+    INDIRECT = "indirect"  #: reported speech, no quote marks
+    MIXED = "mixed"  #: reported speech containing a quoted fragment
+
+
+class SpeakerType(_StrEnum):
+    """What kind of entity a canonical speaker is."""
+
+    PERSON = "person"
+    ORGANIZATION = "organization"
+    MEDIA = "media"  #: an outlet that reported the statement ("Axios reported")
+    ANONYMOUS = "anonymous"  #: an unnamed source ("a senior source familiar with the matter")
+    GROUP = "group"  #: a plural, unnamed set of people ("protesters", "Democrats")
+    UNKNOWN = "unknown"
+
+
+class StanceLabel(_StrEnum):
+    FAVOR = "favor"
+    AGAINST = "against"
+    NEUTRAL = "neutral"
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A span of text that refers to a speaker (``"Jane Doe"``, ``"she"``, ``"the official"``)."""
+
+    text: str
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end:
+            raise ValueError(f"Mention offsets must satisfy 0 <= start < end, got {self.start}, {self.end}")
+
+    def __str__(self) -> str:
+        return self.text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A canonical speaker: one identity per article, with every mention that refers to it.
+
+    ``name`` is the fullest name the article gives (``"Jane Doe"``); for unnamed speakers it is
+    the most informative descriptor (``"a senior source familiar with the matter"``).
+    """
+
+    id: int
+    name: str
+    type: SpeakerType
+    mentions: tuple[Mention, ...] = ()
+    n_quotes: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", SpeakerType.coerce(self.type))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": str(self.type),
+            "n_quotes": self.n_quotes,
+            "mentions": [m.to_dict() for m in self.mentions],
+        }
+
+
+@dataclass(frozen=True)
+class StanceScore:
+    label: StanceLabel
+    score: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", StanceLabel.coerce(self.label))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": str(self.label), "score": float(self.score)}
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One reported statement.
+
+    ``text``/``start``/``end`` is the content span. Direct quotes include their quote marks (as
+    in PolNeAR). A direct quote interrupted by its attribution (``"A," she said. "B."``) gives
+    one ``Quote`` per contiguous span; both share the speaker, the cue and the mention.
+    ``cue`` is ``None`` where the attribution is only punctuation (a dash or a colon) or the
+    quote continues an earlier one; ``mention`` is ``None`` where no speaker mention introduces
+    it (a continued quote inherits the speaker of the quote it continues).
+    """
+
+    text: str
+    start: int
+    end: int
+    kind: QuoteKind
+    speaker: Speaker
+    cue: str | None = None
+    cue_start: int | None = None
+    cue_end: int | None = None
+    mention: Mention | None = None
+    stance: Mapping[str, StanceScore] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", QuoteKind.coerce(self.kind))
+        if not 0 <= self.start < self.end:
+            raise ValueError(f"Quote offsets must satisfy 0 <= start < end, got {self.start}, {self.end}")
+        if not isinstance(self.stance, MappingProxyType):
+            object.__setattr__(self, "stance", MappingProxyType(dict(self.stance)))
+
+    def to_dict(self, doc: str | None = None) -> dict[str, Any]:
+        """The CLI record of this quote (fields in :data:`RECORD_FIELDS`)."""
+        m = self.mention
+        return {
+            "doc": doc,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "kind": str(self.kind),
+            "cue": self.cue,
+            "speaker": self.speaker.name,
+            "speaker_type": str(self.speaker.type),
+            "mention": m.text if m else None,
+            "mention_start": m.start if m else None,
+            "mention_end": m.end if m else None,
+            "stance": {t: s.to_dict() for t, s in self.stance.items()},
+        }
+
+
+#: The fields of one quote record, in order: the CLI's output contract.
+RECORD_FIELDS: tuple[str, ...] = (
+    "doc",
+    "text",
+    "start",
+    "end",
+    "kind",
+    "cue",
+    "speaker",
+    "speaker_type",
+    "mention",
+    "mention_start",
+    "mention_end",
+    "stance",
+)
+
+
+@dataclass(frozen=True)
+class Document:
+    """An analysed article: its text, its quotes in text order and its canonical speakers."""
+
+    text: str
+    quotes: tuple[Quote, ...] = ()
+    speakers: tuple[Speaker, ...] = ()
+    id: str | None = None
+
+    def __iter__(self) -> Iterator[Quote]:
+        return iter(self.quotes)
+
+    def __len__(self) -> int:
+        return len(self.quotes)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        return [q.to_dict(doc=self.id) for q in self.quotes]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "quotes": self.to_records(),
+            "speakers": [s.to_dict() for s in self.speakers],
+        }
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One tidy row per quote; stance is spread into ``stance_<target>`` and ``stance_<target>_score``."""
+        import pandas as pd
+
+        rows = []
+        for q in self.quotes:
+            row = q.to_dict(doc=self.id)
+            row.pop("stance")
+            row["cue_start"], row["cue_end"] = q.cue_start, q.cue_end
+            row["speaker_id"] = q.speaker.id
+            for target, s in q.stance.items():
+                row[f"stance_{target}"] = str(s.label)
+                row[f"stance_{target}_score"] = s.score
+            rows.append(row)
+        columns = [f for f in RECORD_FIELDS if f != "stance"] + ["cue_start", "cue_end", "speaker_id"]
+        frame = pd.DataFrame(rows, columns=columns if not rows else None)
+        return frame
+
+    def speakers_to_pandas(self) -> pd.DataFrame:
+        """One row per canonical speaker: name, type, number of quotes and mentions."""
+        import pandas as pd
+
+        rows = [
+            {
+                "doc": self.id,
+                "speaker_id": s.id,
+                "speaker": s.name,
+                "speaker_type": str(s.type),
+                "n_quotes": s.n_quotes,
+                "n_mentions": len(s.mentions),
+                "mentions": [m.text for m in s.mentions],
+            }
+            for s in self.speakers
+        ]
+        cols = ["doc", "speaker_id", "speaker", "speaker_type", "n_quotes", "n_mentions", "mentions"]
+        return pd.DataFrame(rows, columns=cols)

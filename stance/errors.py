@@ -1,0 +1,21 @@
+"""Exceptions users can act on: each message says what to do."""
+
+from __future__ import annotations
+
+__all__ = ["StanceError", "DocumentTooLargeError", "StanceModelUnavailableError", "InputError"]
+
+
+class StanceError(Exception):
+    """Base class of the errors raised by ``stance``."""
+
+
+class DocumentTooLargeError(StanceError, ValueError):
+    """A document is longer than ``PipelineConfig.max_chars``."""
+
+
+class StanceModelUnavailableError(StanceError, RuntimeError):
+    """Targets were given but no stance model is available."""
+
+
+class InputError(StanceError, ValueError):
+    """An input file or record cannot be read (malformed JSONL, missing ``text`` field, ...)."""

@@ -1,0 +1,162 @@
+"""Scoring quote extraction against PolNeAR-format attribution data (brat standoff).
+
+Each document is analysed by the pipeline; predicted fragments per role are the quote
+content spans (``q.start``/``q.end``), the cue spans and the source mention spans, compared
+to the gold Source/Cue/Content fragments of the first annotator file of each article (see
+:mod:`stance.data.polnear`). Metric definitions: :mod:`stance.evaluation.metrics`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from stance.data.polnear import ROLES, PolnearArticle, read_polnear
+from stance.document import Document
+from stance.evaluation.metrics import SpanCounts, bootstrap_f1, span_counts
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from stance.pipeline import Pipeline
+
+logger = logging.getLogger(__name__)
+
+_QUOTE_CHARS = set("\"'\u201c\u201d\u201e\u2018\u2019\u201a\u00ab\u00bb\u2039\u203a")
+
+
+def content_kind(text: str) -> str:
+    """The kind of a content span from its marks: ``direct``, ``mixed`` or ``indirect``.
+
+    >>> content_kind('"We will win,"'), content_kind('the plan was "dead"'), content_kind("it's over")
+    ('direct', 'mixed', 'indirect')
+    """
+    t = text.strip()
+    if len(t) > 1 and t[0] in _QUOTE_CHARS and (t[-1] in _QUOTE_CHARS or t[-2] in _QUOTE_CHARS):
+        return "direct"
+    for k, ch in enumerate(t):
+        if ch in _QUOTE_CHARS:
+            prev = t[k - 1] if k else " "
+            nxt = t[k + 1] if k + 1 < len(t) else " "
+            if not (prev.isalnum() and nxt.isalnum()):
+                return "mixed"
+    return "indirect"
+
+
+def predicted_spans(doc: Document) -> dict[str, list[tuple[int, int]]]:
+    """Role -> predicted fragments of one analysed document."""
+    out: dict[str, set[tuple[int, int]]] = {r: set() for r in ROLES}
+    for q in doc.quotes:
+        out["content"].add((q.start, q.end))
+        if q.cue_start is not None and q.cue_end is not None:
+            out["cue"].add((q.cue_start, q.cue_end))
+        if q.mention is not None:
+            out["source"].add((q.mention.start, q.mention.end))
+    return {r: sorted(v) for r, v in out.items()}
+
+
+@dataclass
+class DocumentScore:
+    id: str
+    publisher: str
+    counts: dict[str, SpanCounts]
+    kind_counts: dict[str, SpanCounts]
+    document: Document
+    gold: dict[str, list[tuple[int, int]]]
+
+
+class AttributionEvaluator:
+    """Evaluate a pipeline's quote extraction on one split of PolNeAR-format data.
+
+    >>> ev = AttributionEvaluator(data_dir="/nonexistent")
+    >>> ev.primary_metric
+    'content_exact_f1'
+    """
+
+    name = "attribution"
+    primary_metric = "content_exact_f1"
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str] | None = None,
+        split: str = "dev",
+        *,
+        limit: int | None = None,
+        bootstrap: int = 1000,
+        batch_size: int = 16,
+    ) -> None:
+        self.data_dir = data_dir
+        self.split = split
+        self.limit = limit
+        self.bootstrap = bootstrap
+        self.batch_size = batch_size
+        self.scores: list[DocumentScore] = []
+        self.seconds = 0.0
+
+    def articles(self) -> list[PolnearArticle]:
+        arts = read_polnear(self.data_dir, self.split)
+        return arts[: self.limit] if self.limit is not None else arts
+
+    def score_documents(self, pipeline: Pipeline) -> list[DocumentScore]:
+        arts = self.articles()
+        t0 = time.perf_counter()
+        docs = list(pipeline.pipe([a.text for a in arts], ids=[a.id for a in arts], batch_size=self.batch_size))
+        self.seconds = time.perf_counter() - t0
+        scores = []
+        for art, doc in zip(arts, docs, strict=True):
+            pred = predicted_spans(doc)
+            gold = {r: sorted({f for a in art.attributions for f in a.role(r)}) for r in ROLES}
+            counts = {r: span_counts(text=art.text, pred=pred[r], gold=gold[r]) for r in ROLES}
+            kinds: dict[str, SpanCounts] = {}
+            pred_kind = {(q.start, q.end): str(q.kind) for q in doc.quotes}
+            for kind in ("direct", "indirect", "mixed"):
+                p = [s for s in pred["content"] if pred_kind.get(s) == kind]
+                g = [s for s in gold["content"] if content_kind(art.text[s[0] : s[1]]) == kind]
+                kinds[kind] = span_counts(text=art.text, pred=p, gold=g)
+            scores.append(DocumentScore(art.id, art.publisher, counts, kinds, doc, gold))
+        self.scores = scores
+        return scores
+
+    def __call__(self, pipeline: Pipeline) -> dict[str, Any]:
+        scores = self.score_documents(pipeline)
+        return self.compute(scores)
+
+    def compute(self, scores: list[DocumentScore]) -> dict[str, Any]:
+        out: dict[str, Any] = {"split": self.split, "n_docs": len(scores)}
+        for role in ROLES:
+            per_doc = [s.counts[role] for s in scores]
+            total = sum(per_doc, SpanCounts())
+            for mode, (p, r, f) in (("exact", total.exact()), ("overlap", total.overlap())):
+                out[f"{role}_{mode}_precision"] = p
+                out[f"{role}_{mode}_recall"] = r
+                out[f"{role}_{mode}_f1"] = f
+                if self.bootstrap:
+                    lo, hi = bootstrap_f1(per_doc, mode=mode, n=self.bootstrap)
+                    out[f"{role}_{mode}_f1_ci"] = [lo, hi]
+            out[f"{role}_n_gold"] = total.n_gold
+            out[f"{role}_n_pred"] = total.n_pred
+        for kind in ("direct", "indirect", "mixed"):
+            total = sum((s.kind_counts[kind] for s in scores), SpanCounts())
+            out[f"content_{kind}_exact_f1"] = total.exact()[2]
+            out[f"content_{kind}_overlap_f1"] = total.overlap()[2]
+            out[f"content_{kind}_n_gold"] = total.n_gold
+        out["articles_per_second"] = len(scores) / self.seconds if self.seconds else None
+        return out
+
+    def per_document(self) -> pd.DataFrame:
+        """One row per document and role with its counts and F1 (for per-publisher views)."""
+        import pandas as pd
+
+        rows = []
+        for s in self.scores:
+            for role in ROLES:
+                c = s.counts[role]
+                rows.append(
+                    {"doc": s.id, "publisher": s.publisher, "role": role, "n_gold": c.n_gold,
+                     "n_pred": c.n_pred, "exact_tp": c.exact_tp, "overlap_p": c.overlap_p,
+                     "overlap_r": c.overlap_r, "exact_f1": c.exact()[2], "overlap_f1": c.overlap()[2]}
+                )
+        return pd.DataFrame(rows)

@@ -1,0 +1,246 @@
+"""The analyzer: text -> quotes -> canonical speakers (-> stance, once a stance model ships).
+
+>>> import stance
+>>> nlp = stance.load()
+>>> doc = nlp('"We will not give up," she said.')
+>>> [(q.text, q.kind.value, q.cue) for q in doc.quotes]
+[('"We will not give up,"', 'direct', 'said')]
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, overload
+
+from stance._nlp import DEFAULT_SPACY_MODEL, ParsedText, load_spacy
+from stance._spans import RawQuote
+from stance.attribution import Resolution, ResolverConfig, RuleResolver
+from stance.document import Document, Mention, Quote, Speaker
+from stance.errors import DocumentTooLargeError, StanceModelUnavailableError
+from stance.quotes import ExtractorConfig, RuleExtractor
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["PipelineConfig", "Pipeline", "load"]
+
+#: documents longer than this (characters) are refused with :class:`DocumentTooLargeError`
+DEFAULT_MAX_CHARS = 2_000_000
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Configuration of the whole pipeline.
+
+    ``max_chars``: longest document accepted; a longer one raises
+    :class:`~stance.errors.DocumentTooLargeError` (never a silent cut). ``progress``: show a
+    progress bar in :meth:`Pipeline.pipe` (``None``: only for 50 documents or more).
+    """
+
+    spacy_model: str = DEFAULT_SPACY_MODEL
+    max_chars: int = DEFAULT_MAX_CHARS
+    progress: bool | None = None
+    extractor: ExtractorConfig = field(default_factory=ExtractorConfig)
+    resolver: ResolverConfig = field(default_factory=ResolverConfig)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_chars, int) or self.max_chars <= 0:
+            raise ValueError(f"PipelineConfig.max_chars must be a positive int, got {self.max_chars!r}")
+        if not isinstance(self.spacy_model, str) or not self.spacy_model:
+            raise ValueError("PipelineConfig.spacy_model must name an installed spaCy model")
+
+
+def _check_text(text: object) -> str:
+    if isinstance(text, bytes):
+        from stance.io import decode_bytes
+
+        return decode_bytes(text)
+    if not isinstance(text, str):
+        raise TypeError(f"expected the article text as str, got {type(text).__name__}")
+    return text
+
+
+def _check_targets(targets: object) -> list[str]:
+    if targets is None:
+        return []
+    if isinstance(targets, str):
+        targets = [targets]
+    if not isinstance(targets, (list, tuple)) or not all(isinstance(t, str) and t.strip() for t in targets):
+        raise TypeError("targets must be a non-empty string or a list of non-empty strings")
+    if targets:
+        raise StanceModelUnavailableError(
+            "stance toward targets needs a stance model, and none ships with this version of "
+            "stance; run without targets to get quotes and speakers"
+        )
+    return list(targets)
+
+
+class Pipeline:
+    """Finds every quote in a news article and attributes it to a canonical speaker.
+
+    Call it on a ``str`` (one :class:`~stance.document.Document`), a list of strings (a list of
+    documents) or a :class:`pandas.DataFrame` (a DataFrame of quotes, one row per quote, keyed
+    by the input row's index or ``id_column``).
+    """
+
+    def __init__(self, config: PipelineConfig | None = None) -> None:
+        self.config = config or PipelineConfig()
+        self.extractor = RuleExtractor(self.config.extractor)
+        self.resolver = RuleResolver(self.config.resolver)
+        self._spacy: Any = None
+
+    @property
+    def spacy(self) -> Any:
+        if self._spacy is None:
+            self._spacy = load_spacy(self.config.spacy_model)
+        return self._spacy
+
+    def __repr__(self) -> str:
+        return f"Pipeline(spacy_model={self.config.spacy_model!r}, extractor=rules-v1, resolver=rules-v1)"
+
+    # -- public API ----------------------------------------------------------------------------
+    @overload
+    def __call__(self, data: str | bytes, *, targets: Sequence[str] | None = ..., id: str | None = ...) -> Document: ...
+
+    @overload
+    def __call__(self, data: list[str], *, targets: Sequence[str] | None = ...) -> list[Document]: ...
+
+    @overload
+    def __call__(self, data: pd.DataFrame, *, targets: Sequence[str] | None = ..., text_column: str = ..., id_column: str | None = ...) -> pd.DataFrame: ...
+
+    def __call__(
+        self,
+        data: Any,
+        *,
+        targets: Sequence[str] | None = None,
+        id: str | None = None,
+        text_column: str = "text",
+        id_column: str | None = None,
+        batch_size: int = 16,
+    ) -> Any:
+        if isinstance(data, (str, bytes)):
+            _check_targets(targets)
+            return self._analyze([_check_text(data)], [id])[0]
+        if isinstance(data, list):
+            return list(self.pipe(data, targets=targets, batch_size=batch_size))
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - core dependency
+            pd = None
+        if pd is not None and isinstance(data, pd.DataFrame):
+            return self._analyze_frame(data, targets, text_column, id_column, batch_size)
+        raise TypeError(
+            f"cannot analyse a {type(data).__name__}: pass a str, a list of str or a pandas DataFrame"
+        )
+
+    def pipe(
+        self,
+        texts: Iterable[str],
+        *,
+        batch_size: int = 16,
+        targets: Sequence[str] | None = None,
+        ids: Iterable[str | None] | None = None,
+    ) -> Iterator[Document]:
+        """Analyse a stream of texts in batches; yields one :class:`Document` per text, in order."""
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        _check_targets(targets)
+        total = len(texts) if isinstance(texts, Sized) else None
+        show = self.config.progress if self.config.progress is not None else (total or 0) >= 50
+        id_iter = iter(ids) if ids is not None else None
+        from tqdm.auto import tqdm
+
+        with tqdm(total=total, disable=not show, desc="stance", unit="doc") as bar:
+            batch: list[str] = []
+            batch_ids: list[str | None] = []
+            for text in texts:
+                batch.append(_check_text(text))
+                batch_ids.append(next(id_iter, None) if id_iter is not None else None)
+                if len(batch) == batch_size:
+                    yield from self._analyze(batch, batch_ids)
+                    bar.update(len(batch))
+                    batch, batch_ids = [], []
+            if batch:
+                yield from self._analyze(batch, batch_ids)
+                bar.update(len(batch))
+
+    # -- internals -----------------------------------------------------------------------------
+    def _analyze(self, texts: list[str], ids: list[str | None]) -> list[Document]:
+        for text, doc_id in zip(texts, ids, strict=True):
+            if len(text) > self.config.max_chars:
+                raise DocumentTooLargeError(
+                    f"document {doc_id or ''} has {len(text):,} characters, over the limit of "
+                    f"{self.config.max_chars:,}; raise it with stance.load(max_chars=...) "
+                    f"(or --max-chars) or split the document"
+                )
+        todo = [k for k, t in enumerate(texts) if t.strip()]
+        parsed = ParsedText.from_texts([texts[k] for k in todo], self.spacy)
+        docs = [Document(text=t, id=i) for t, i in zip(texts, ids, strict=True)]
+        for k, p in zip(todo, parsed, strict=True):
+            raw = self.extractor(p)
+            resolution = self.resolver(p, raw)
+            docs[k] = _assemble(texts[k], ids[k], raw, resolution)
+        return docs
+
+    def _analyze_frame(
+        self, frame: pd.DataFrame, targets: Sequence[str] | None, text_column: str,
+        id_column: str | None, batch_size: int,
+    ) -> pd.DataFrame:
+        import pandas as pd
+
+        if text_column not in frame.columns:
+            raise KeyError(f"no column {text_column!r} in the DataFrame; pass text_column=<name> (columns: {list(frame.columns)})")
+        if id_column is not None and id_column not in frame.columns:
+            raise KeyError(f"no column {id_column!r} in the DataFrame")
+        keys = frame[id_column] if id_column is not None else frame.index
+        texts = ["" if pd.isna(t) else t for t in frame[text_column]]
+        docs = self.pipe(texts, targets=targets, batch_size=batch_size, ids=[str(k) for k in keys])
+        frames = [d.to_pandas().assign(doc=key) for d, key in zip(docs, keys, strict=True)]
+        out = pd.concat(frames, ignore_index=True) if frames else Document("").to_pandas()
+        return out
+
+
+def _assemble(text: str, doc_id: str | None, raw: list[RawQuote], res: Resolution) -> Document:
+    counts: dict[int, int] = {}
+    for cid, rq in zip(res.quote_cluster, raw, strict=True):
+        counts[cid] = counts.get(cid, 0) + len(rq.spans)
+    order = sorted(counts, key=lambda cid: min(rq.start for c, rq in zip(res.quote_cluster, raw, strict=True) if c == cid))
+    speakers: dict[int, Speaker] = {}
+    for new_id, cid in enumerate(order):
+        c = res.clusters[cid]
+        mentions = tuple(Mention(text[a:b], a, b) for a, b in sorted(set(c.mentions)) if a < b)
+        speakers[cid] = Speaker(new_id, c.name, c.type, mentions, counts[cid])
+    quotes: dict[tuple[int, int], Quote] = {}
+    for cid, rq in zip(res.quote_cluster, raw, strict=True):
+        mention = Mention(text[rq.source[0] : rq.source[1]], *rq.source) if rq.source else None
+        cue = text[rq.cue[0] : rq.cue[1]] if rq.cue else None
+        for a, b in rq.spans:
+            if (a, b) in quotes:
+                continue
+            quotes[(a, b)] = Quote(
+                text=text[a:b], start=a, end=b, kind=rq.kind, speaker=speakers[cid], cue=cue,
+                cue_start=rq.cue[0] if rq.cue else None, cue_end=rq.cue[1] if rq.cue else None,
+                mention=mention,
+            )
+    ordered = tuple(quotes[k] for k in sorted(quotes))
+    return Document(text=text, quotes=ordered, speakers=tuple(speakers[c] for c in order), id=doc_id)
+
+
+def load(**config: Any) -> Pipeline:
+    """The default pipeline, fully offline. Keyword arguments override :class:`PipelineConfig` fields.
+
+    >>> load(max_chars=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: PipelineConfig.max_chars must be a positive int, got 0
+    """
+    try:
+        cfg = PipelineConfig(**config)
+    except TypeError as err:
+        names = ", ".join(PipelineConfig.__dataclass_fields__)
+        raise TypeError(f"unknown option for stance.load(): {err}; options are {names}") from None
+    return Pipeline(cfg)
