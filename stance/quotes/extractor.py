@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 _SUBJ = {"nsubj", "nsubjpass", "csubj"}
 _EDGE_PUNCT = set(",.;:!?\u2014\u2013-()[]")
 _QUOTE_CHARS = set("\"'\u201c\u201d\u201e\u2018\u2019\u201a\u00ab\u00bb\u2039\u203a")
+#: auxiliaries of a cue verb that make the statement not (yet) made
+_UNREALISED = {"will", "would", "could", "may", "might", "should", "must", "can", "shall", "to"}
 _DASH_TRAILER = re.compile(r"^[ \t]*[\u2014\u2013-]{1,2}[ \t]*")
 
 
@@ -106,6 +108,11 @@ class RuleExtractor:
             return None
         return None
 
+    @staticmethod
+    def _could_speak(subj: Token | None) -> bool:
+        """A subject that can call for something: a name, a pronoun or a plural of people."""
+        return subj is not None and (subj.pos in ("PRON", "PROPN") or bool(subj.ent) or subj.tag == "NNS")
+
     def _mention_span(self, parsed: ParsedText, head: Token, exclude: set[int]) -> Span | None:
         idx = [k for k in parsed.subtree(head.i) if k not in exclude]
         # keep the run containing the head (drop a relative clause cut off by the verb)
@@ -139,9 +146,11 @@ class RuleExtractor:
                 if a:
                     out.append(a)
                 continue
-            if t.pos not in ("VERB", "AUX") or not is_speech_verb(t.lemma):
+            if t.pos not in ("VERB", "AUX") or not (is_speech_verb(t.lemma) or t.lemma in PREP_CUES):
                 continue
             kids = [toks[c] for c in parsed.children[t.i]]
+            if any(k.dep == "aux" and k.lemma in _UNREALISED for k in kids):
+                continue  # "would propose changes", "to say": not (yet) said
             comp = [c for c in kids if c.dep in ("ccomp", "parataxis") and c.i != t.i]
             extra: list[int] = []
             if not comp and t.lemma in PREP_CUES:
@@ -149,7 +158,11 @@ class RuleExtractor:
                     if c.dep == "prep" and c.text.lower() in PREP_CUES[t.lemma]:
                         objs = [toks[g] for g in parsed.children[c.i] if toks[g].dep == "pobj"]
                         if objs:
-                            comp, extra = objs, [c.i]
+                            # "called on Russia to stop": the object and its infinitive
+                            comp = objs + [k for k in kids if k.dep == "xcomp"]
+                            extra = [c.i]
+            if not comp and not is_speech_verb(t.lemma):
+                continue
             if not comp and t.lemma in OBJECT_CONTENT_VERBS:
                 comp = [c for c in kids if c.dep == "dobj"]
             inverted = False
@@ -160,6 +173,8 @@ class RuleExtractor:
             if not comp:
                 continue
             subj = self._subject(parsed, t)
+            if extra and not self._could_speak(subj):
+                continue  # "the plan calls for ...": a document, not a speaker
             cue_span = self._cue_span(parsed, t, extra)
             exclude = {t.i, *extra}
             if subj is not None:
@@ -305,9 +320,9 @@ class RuleExtractor:
         for j, q in enumerate(quoted):
             if j in used:
                 continue
-            a = self._lead_in_or_trailer(parsed, q)
-            if a is not None:
-                attrs.append(a)
+            found = self._lead_in_or_trailer(parsed, q)
+            if found is not None:
+                attrs.append(found)
                 used.add(j)
         attrs.sort(key=lambda a: a.content[0])
         # continuations: an unattributed quote in the same paragraph as an attributed direct

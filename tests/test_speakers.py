@@ -1,0 +1,104 @@
+"""Canonical speakers: names, surnames, pronouns, descriptors and anonymous sources."""
+
+from __future__ import annotations
+
+import pytest
+
+import stance
+
+STORY = (
+    "The EU's top diplomat Jane Doe said the plan was dead. \"We will support Kyiv,\" she added.\n\n"
+    "Ukrainian President Petro Ivanenko said his country would never accept it.\n\n"
+    "A senior source familiar with the matter told Reuters the talks had stalled. "
+    '"Nobody is happy," the same source said. The senior source said Kyiv would object. '
+    "The official said Washington had been told.\n\n"
+    "Doe later told reporters that talks would continue. The diplomat said she was hopeful."
+)
+
+
+@pytest.fixture(scope="module")
+def story(nlp: stance.Pipeline) -> stance.Document:
+    return nlp(STORY)
+
+
+def speaker_of(doc: stance.Document, mention: str) -> stance.Speaker:
+    hits = [q.speaker for q in doc.quotes if q.mention is not None and q.mention.text == mention]
+    assert hits, f"no quote introduced by {mention!r}: {[q.mention for q in doc.quotes]}"
+    return hits[0]
+
+
+@pytest.mark.parametrize(
+    ("mention", "name", "type_"),
+    [
+        ("The EU's top diplomat Jane Doe", "Jane Doe", "person"),
+        ("she", "Jane Doe", "person"),
+        ("Doe", "Jane Doe", "person"),
+        ("The diplomat", "Jane Doe", "person"),
+        ("Ukrainian President Petro Ivanenko", "Petro Ivanenko", "person"),
+        ("A senior source familiar with the matter", "A senior source familiar with the matter", "anonymous"),
+        ("the same source", "A senior source familiar with the matter", "anonymous"),
+        ("The senior source", "A senior source familiar with the matter", "anonymous"),
+        ("The official", "A senior source familiar with the matter", "anonymous"),
+    ],
+)
+def test_canonical_speaker(story: stance.Document, mention: str, name: str, type_: str) -> None:
+    s = speaker_of(story, mention)
+    assert (s.name, str(s.type)) == (name, type_)
+
+
+def test_speakers_collect_mentions_and_counts(story: stance.Document) -> None:
+    doe = next(s for s in story.speakers if s.name == "Jane Doe")
+    assert {"she", "Doe", "The diplomat"} <= {m.text for m in doe.mentions}
+    assert doe.n_quotes == sum(q.speaker.id == doe.id for q in story.quotes)
+    for s in story.speakers:
+        for m in s.mentions:
+            assert STORY[m.start : m.end] == m.text
+    assert all(q.speaker in story.speakers for q in story.quotes)
+
+
+def test_two_anonymous_sources_stay_apart(nlp: stance.Pipeline) -> None:
+    doc = nlp(
+        "A senior source familiar with the matter said the deal was close. "
+        "Another official, who asked not to be named, said no deal was near."
+    )
+    speakers = {q.speaker.id for q in doc.quotes}
+    assert len(speakers) == 2
+    assert {str(q.speaker.type) for q in doc.quotes} == {"anonymous"}
+
+
+@pytest.mark.parametrize(
+    ("text", "type_"),
+    [
+        ("Axios reported that a deal was close.", "media"),
+        ("The newspaper said the deal was close.", "media"),
+        ("The Kremlin said it had nothing to say.", "organization"),
+        ("Protesters said the election was stolen.", "group"),
+        ("Officials who asked not to be named said the deal was close.", "anonymous"),
+        ("Hugh Hill, a doctor, said the clinic was full.", "person"),
+        ("It was cold. She said the clinic was full.", "person"),
+    ],
+)
+def test_speaker_type(nlp: stance.Pipeline, text: str, type_: str) -> None:
+    doc = nlp(text)
+    assert [str(q.speaker.type) for q in doc.quotes] == [type_]
+
+
+def test_named_speaker_with_apposition(nlp: stance.Pipeline) -> None:
+    doc = nlp("Hugh Hill, a doctor, said the clinic was full.")
+    assert [q.speaker.name for q in doc.quotes] == ["Hugh Hill"]
+
+
+def test_pronoun_gender_agreement(nlp: stance.Pipeline) -> None:
+    doc = nlp(
+        "Ms. Jane Doe met Mr. John Roe in Brussels. Mr. Roe said the talks were useful. "
+        "Ms. Doe said the talks were short. He said they would meet again."
+    )
+    last = doc.quotes[-1]
+    assert last.mention is not None and last.mention.text == "He"
+    assert last.speaker.name == "John Roe"
+
+
+def test_speakers_frame(story: stance.Document) -> None:
+    frame = story.speakers_to_pandas()
+    assert list(frame.columns) == ["doc", "speaker_id", "speaker", "speaker_type", "n_quotes", "n_mentions", "mentions"]
+    assert frame["n_quotes"].sum() == len(story.quotes)
