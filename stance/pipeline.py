@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
@@ -92,6 +93,8 @@ class Pipeline:
         self.extractor = RuleExtractor(self.config.extractor)
         self.resolver = RuleResolver(self.config.resolver)
         self._spacy: Any = None
+        #: seconds spent per stage since the pipeline was made (``parse``, ``quotes``, ``speakers``)
+        self.timings: dict[str, float] = {"parse": 0.0, "quotes": 0.0, "speakers": 0.0}
 
     @property
     def spacy(self) -> Any:
@@ -178,12 +181,18 @@ class Pipeline:
                     f"(or --max-chars) or split the document"
                 )
         todo = [k for k, t in enumerate(texts) if t.strip()]
+        t0 = time.perf_counter()
         parsed = ParsedText.from_texts([texts[k] for k in todo], self.spacy)
+        self.timings["parse"] += time.perf_counter() - t0
         docs = [Document(text=t, id=i) for t, i in zip(texts, ids, strict=True)]
         for k, p in zip(todo, parsed, strict=True):
+            t0 = time.perf_counter()
             raw = self.extractor(p)
+            t1 = time.perf_counter()
             resolution = self.resolver(p, raw)
             docs[k] = _assemble(texts[k], ids[k], raw, resolution)
+            self.timings["quotes"] += t1 - t0
+            self.timings["speakers"] += time.perf_counter() - t1
         return docs
 
     def _analyze_frame(

@@ -160,3 +160,77 @@ class AttributionEvaluator:
                      "overlap_r": c.overlap_r, "exact_f1": c.exact()[2], "overlap_f1": c.overlap()[2]}
                 )
         return pd.DataFrame(rows)
+
+
+#: Published exact-match F1 (%) on PolNeAR, for side-by-side tables (CofeNet paper, COLING 2022).
+LITERATURE = [
+    {"system": "CoreNLP QuoteAnnotator", "split": "test", "source": 13.9, "cue": 17.5, "content": None},
+    {"system": "CRF", "split": "test", "source": 50.6, "cue": 53.4, "content": 28.6},
+    {"system": "CofeNet (BERT-base)", "split": "test", "source": 83.2, "cue": 75.3, "content": 72.9},
+]
+
+
+def compare_with_literature(result: dict[str, Any], system: str = "stance (this run)") -> pd.DataFrame:
+    """The literature rows plus this result, as exact F1 in percent."""
+    import pandas as pd
+
+    ours = {"system": system, "split": result.get("split")}
+    ours.update({r: round(100 * result[f"{r}_exact_f1"], 1) for r in ROLES})
+    return pd.DataFrame([*LITERATURE, ours])
+
+
+def _form(text: str) -> str:
+    t = text.strip()
+    if t.lower() in {"he", "she", "they", "it", "i", "we", "you", "him", "her", "them"}:
+        return "pronoun"
+    words = t.split()
+    if any(w[:1].isupper() for w in words[1:]) or (
+        words and words[0][:1].isupper() and words[0].lower() not in {"the", "a", "an", "some", "one", "two", "several", "many"}
+    ):
+        return "named"
+    return "descriptor"
+
+
+def source_forms(scores: list[DocumentScore]) -> pd.DataFrame:
+    """Predicted speaker type against the form of the gold source it matched exactly.
+
+    PolNeAR has no gold speaker types, so this is the honest cross-tab available: for each
+    predicted quote whose mention is exactly a gold source span, the surface form of that
+    source (pronoun / named / descriptor) against the predicted speaker type.
+    """
+    import pandas as pd
+
+    rows = []
+    for s in scores:
+        gold_sources = set(s.gold["source"])
+        for q in s.document.quotes:
+            if q.mention is not None and (q.mention.start, q.mention.end) in gold_sources:
+                rows.append({"gold_form": _form(q.mention.text), "predicted_type": str(q.speaker.type)})
+    frame = pd.DataFrame(rows, columns=["gold_form", "predicted_type"])
+    return pd.crosstab(frame["gold_form"], frame["predicted_type"])
+
+
+def span_errors(scores: list[DocumentScore], role: str = "content") -> pd.DataFrame:
+    """Every missed gold fragment and spurious prediction of one role, with its text and its
+    best-overlapping counterpart, so errors can be read and grouped."""
+    import pandas as pd
+
+    from stance.evaluation.metrics import span_counts
+
+    rows = []
+    for s in scores:
+        text = s.document.text
+        pred = set(predicted_spans(s.document)[role])
+        gold = set(s.gold[role])
+        for kind, spans, others in (("missed", gold - pred, pred), ("spurious", pred - gold, gold)):
+            for a, b in sorted(spans):
+                best = max(
+                    others,
+                    key=lambda o: span_counts(text=text, pred=[(a, b)], gold=[o]).overlap_p,
+                    default=None,
+                )
+                near = text[best[0] : best[1]] if best and best[0] < b and a < best[1] else ""
+                rows.append({"doc": s.id, "publisher": s.publisher, "error": kind, "start": a, "end": b,
+                             "text": text[a:b], "nearest": near,
+                             "gold_kind": content_kind(text[a:b]) if role == "content" else None})
+    return pd.DataFrame(rows)

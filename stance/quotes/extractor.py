@@ -28,6 +28,7 @@ from stance.quotes._marks import QuotedSpan, find_quoted_spans
 logger = logging.getLogger(__name__)
 
 _SUBJ = {"nsubj", "nsubjpass", "csubj"}
+_DASHES = {"-", "--", "\u2014", "\u2013"}
 _EDGE_PUNCT = set(",.;:!?\u2014\u2013-()[]")
 _QUOTE_CHARS = set("\"'\u201c\u201d\u201e\u2018\u2019\u201a\u00ab\u00bb\u2039\u203a")
 #: auxiliaries of a cue verb that make the statement not (yet) made
@@ -123,6 +124,15 @@ class RuleExtractor:
         while run[-1] + 1 in s:
             run.append(run[-1] + 1)
         toks = parsed.tokens
+        # a dateline or aside before a dash belongs to no mention: "BRUSSELS (Wire) - The diplomat"
+        starts_sentence = run[0] == parsed.sents[toks[run[0]].sent][0]
+        cuts = [
+            k for k in run[:-1]
+            if toks[k].text in _DASHES and (k < head.i or starts_sentence)
+            and parsed.text[toks[k].start - 1 : toks[k].start].isspace()  # a dash, not "pro-Trump"
+        ]
+        if cuts:
+            run = [k for k in run if k > cuts[-1]]
         while len(run) > 1 and (toks[run[-1]].text in _EDGE_PUNCT or toks[run[-1]].dep == "cc"):
             run.pop()
         while len(run) > 1 and (toks[run[0]].text in _EDGE_PUNCT or toks[run[0]].dep == "cc"):
