@@ -3,6 +3,7 @@
 Layout: ``DIR/SPLIT/text/<article>.txt`` and ``DIR/SPLIT/attributions/<article>_<annotator>.ann``.
 Where an article has several annotator files, the first in sorted order is used, so every
 run scores against the same single annotation (PolNeAR dev has two such articles).
+Fragments of one role separated only by whitespace are joined (see :func:`_merge_adjacent`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,24 @@ def _trim(text: str, span: Span) -> Span | None:
     return (a, b) if a < b else None
 
 
+def _merge_adjacent(text: str, frags: list[Span]) -> tuple[Span, ...]:
+    """Join fragments of one role separated only by whitespace (a quote the annotation split at
+    its sentence breaks), as CofeNet's BIO copy of PolNeAR does: one span, not one per sentence.
+
+    >>> _merge_adjacent("A. B. C", [(0, 2), (3, 5), (6, 7)])
+    ((0, 7),)
+    >>> _merge_adjacent("A, he said. B", [(0, 2), (12, 13)])
+    ((0, 2), (12, 13))
+    """
+    merged: list[Span] = []
+    for a, b in sorted(frags):
+        if merged and not text[merged[-1][1] : a].strip():
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return tuple(merged)
+
+
 def parse_ann(ann: str, text: str) -> tuple[Attribution, ...]:
     """Parse brat standoff into attribution relations (fragments whitespace-trimmed)."""
     spans: dict[str, tuple[str, tuple[Span, ...]]] = {}
@@ -106,7 +125,7 @@ def parse_ann(ann: str, text: str) -> tuple[Attribution, ...]:
                         if t:
                             roles[role].append(t)
         if roles["content"] or roles["cue"]:
-            out.append(Attribution(*(tuple(sorted(roles[r])) for r in ROLES)))
+            out.append(Attribution(*(_merge_adjacent(text, roles[r]) for r in ROLES)))
     return tuple(out)
 
 

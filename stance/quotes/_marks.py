@@ -81,6 +81,25 @@ def _is_bullet(text: str, i: int) -> bool:
 
 
 def find_quoted_spans(text: str) -> list[QuotedSpan]:
+    """All top-level quoted spans (see :func:`_find`); two apostrophes ``''`` (as in NYT text)
+    are one double mark.
+
+    >>> t = "He said ''we won,'' and left."
+    >>> [t[s.start:s.end] for s in find_quoted_spans(t)]
+    ["''we won,''"]
+    """
+    if "''" not in text:
+        return _find(text)
+    # a same-length copy in which each '' is a straight double mark and a neutral character
+    norm = text.replace("''", '"\u2060')
+    spans = []
+    for s in _find(norm):
+        end = s.end + 1 if norm[s.end - 1] == '"' and norm[s.end : s.end + 1] == "\u2060" else s.end
+        spans.append(QuotedSpan(s.start, end, text[s.start], s.paragraphs))
+    return spans
+
+
+def _find(text: str) -> list[QuotedSpan]:
     """All top-level quoted spans, sorted by start. Quotes nested inside a double quote are part of it.
 
     >>> [text[s.start:s.end] for text in ['He said "no." Then: \u201cyes\u201d.'] for s in find_quoted_spans(text)]

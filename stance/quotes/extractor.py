@@ -28,12 +28,13 @@ from stance.quotes._marks import QuotedSpan, find_quoted_spans
 logger = logging.getLogger(__name__)
 
 _SUBJ = {"nsubj", "nsubjpass", "csubj"}
-_DASHES = {"-", "--", "\u2014", "\u2013"}
+_DASHES = {"-", "--", "\u2014", "\u2013", "\u2015"}
+_BREAKS = {";", "\u2014", "\u2015", "\u2013", "--"}
 _EDGE_PUNCT = set(",.;:!?\u2014\u2013-()[]")
 _QUOTE_CHARS = set("\"'\u201c\u201d\u201e\u2018\u2019\u201a\u00ab\u00bb\u2039\u203a")
 #: auxiliaries of a cue verb that make the statement not (yet) made
 _UNREALISED = {"will", "would", "could", "may", "might", "should", "must", "can", "shall", "to"}
-_DASH_TRAILER = re.compile(r"^[ \t]*[\u2014\u2013-]{1,2}[ \t]*")
+_DASH_TRAILER = re.compile(r"^[ \t\u00a0]*([\u2014\u2013\u2015-]{1,2})[ \t\u00a0]*")
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,29 @@ class RuleExtractor:
                 continue
             return None
         return None
+
+    @staticmethod
+    def _clause(parsed: ParsedText, head: Token) -> list[int]:
+        """The content clause: ``head``'s subtree without a trailing clause set off by a comma,
+        semicolon or dash ("…, though she noted …", "…; they only learned …", "… ― as was true")."""
+        toks = parsed.tokens
+        sub = parsed.subtree(head.i)
+        drop: set[int] = set()
+        for c in parsed.children[head.i]:
+            child = toks[c]
+            if c < head.i or child.dep not in ("advcl", "conj", "parataxis"):
+                continue
+            first = parsed.subtree(c)[0]
+            prev = toks[first - 1] if first > 0 else None
+            if prev is not None and prev.text in _BREAKS | {","} and (child.dep != "conj" or prev.text in _BREAKS):
+                drop.update(parsed.subtree(c))
+        # everything after a semicolon or a free-standing dash that follows the head
+        for k in sub:
+            spaced = parsed.text[toks[k].start - 1 : toks[k].start].isspace()
+            if k > head.i and toks[k].text in _BREAKS and (spaced or toks[k].text == ";"):
+                drop.update(j for j in sub if j >= k)
+                break
+        return [k for k in sub if k not in drop]
 
     @staticmethod
     def _could_speak(subj: Token | None) -> bool:
@@ -194,7 +218,7 @@ class RuleExtractor:
                 if inverted:
                     sub = [k for k in parsed.subtree(c.i) if k not in set(parsed.subtree(t.i))]
                 else:
-                    sub = parsed.subtree(c.i)
+                    sub = self._clause(parsed, c)
                 content_idx.extend(k for k in sub if k not in exclude)
             content = self._span_of(parsed, content_idx)
             if not content:
@@ -281,7 +305,8 @@ class RuleExtractor:
             if first is not None and toks[first].pos in ("PROPN", "NOUN", "PRON"):
                 src = self._mention_span(parsed, toks[toks[first].head] if toks[toks[first].head].pos == "PROPN" else toks[first], set())
                 if src and src[0] >= q.end:
-                    return _Attr(None, None, src, [(q.start, q.end)], "direct")
+                    dash = (q.end + m.start(1), q.end + m.end(1))  # the dash is the cue, as in PolNeAR
+                    return _Attr(dash, None, src, [(q.start, q.end)], "direct")
         # trailer: a speech verb in the same sentence right after the quote (", she said")
         first = parsed.token_at(q.end)
         if first is not None and toks[first].start < para_end:
@@ -314,19 +339,12 @@ class RuleExtractor:
         text = parsed.text
         quoted = find_quoted_spans(text)
         attrs = self._verb_attributions(parsed)
+        # a verb of saying inside a quote is the speaker's own words ("Who would have believed
+        # that ...," Trump said), never the attribution of that quote
+        attrs = [a for a in attrs if a.cue is None or not any(q.start < a.cue[0] < q.end for q in quoted)]
         used: set[int] = set()
         for a in attrs:
             self._classify(text, a, quoted, used)
-        # a cue whose content is entirely inside another attribution's direct quote is a
-        # reporting verb quoted by the speaker (the speaker's own "they said"), not a new one
-        direct = [c for a in attrs if a.kind == "direct" for c in a.content]
-        attrs = [
-            a
-            for a in attrs
-            if a.kind == "direct"
-            or not any(d[0] <= a.content[0][0] and a.content[-1][1] <= d[1] for d in direct)
-            or (a.cue is not None and not any(d[0] <= a.cue[0] < d[1] for d in direct))
-        ]
         for j, q in enumerate(quoted):
             if j in used:
                 continue
