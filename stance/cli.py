@@ -8,9 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
 from stance.errors import StanceError
 
@@ -35,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("-o", "--output", help="write records here instead of stdout")
     a.add_argument("--max-chars", type=int, default=None, help="refuse documents longer than this")
     a.add_argument("--batch-size", type=int, default=16)
+    a.add_argument("--errors", metavar="FILE", help="write error records here instead of stderr")
+    a.add_argument("--keep-going", action="store_true", help="analyse every document even after a failure")
+    a.add_argument("--resume", action="store_true", help="continue an interrupted run writing to the same -o FILE")
 
     e = sub.add_parser("evaluate", help="score against labelled data")
     esub = e.add_subparsers(dest="task", required=True)
@@ -47,9 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _open(path: str, resume: bool) -> IO[str]:
+    mode = "r+" if resume and os.path.exists(path) else "w"
+    return open(path, mode, encoding="utf-8")  # noqa: SIM115 - closed by the caller
+
+
 def _analyze(args: argparse.Namespace) -> int:
     import stance
-    from stance.io import read_inputs, write_records
+    from stance.runner import analyze_files
 
     config: dict[str, Any] = {}
     if args.max_chars is not None:
@@ -59,24 +68,25 @@ def _analyze(args: argparse.Namespace) -> int:
     if targets:
         # fail before reading any input: no made-up labels
         nlp("", targets=targets)
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
-    failed = n_docs = n_quotes = 0
+    if args.resume and not args.output:
+        raise ValueError("--resume needs -o/--output: the checkpoint lives beside the output file")
+    out = _open(args.output, args.resume) if args.output else sys.stdout
+    errors_out = _open(args.errors, args.resume) if args.errors else sys.stderr
     try:
-        inputs = list(read_inputs(args.paths))
-        docs = nlp.pipe((d.text for d in inputs), ids=[d.id for d in inputs], batch_size=args.batch_size)
-        records = []
-        for doc in docs:
-            n_docs += 1
-            records.extend(doc.to_records())
-        n_quotes = write_records(records, args.format, out)
-    except StanceError as err:
-        failed += 1
-        _error(err)
+        summary = analyze_files(
+            nlp, args.paths, out=out, errors_out=errors_out, fmt=args.format,
+            batch_size=args.batch_size, keep_going=args.keep_going, output_path=args.output,
+            errors_path=args.errors, resume=args.resume, targets=targets,
+        )
+    except KeyboardInterrupt:
+        sys.stderr.write("stance: interrupted; rerun with --resume (and the same -o) to continue\n")
+        return 130
     finally:
-        if args.output:
-            out.close()
-    logger.info("%d documents, %d quotes", n_docs, n_quotes)
-    return 1 if failed else 0
+        for fh in (out, errors_out):
+            if fh not in (sys.stdout, sys.stderr):
+                fh.close()
+    sys.stderr.write(f"stance: {summary.line()}" + (" (stopped at the first failure; --keep-going to continue)" if summary.stopped_early else "") + "\n")
+    return 1 if summary.n_failed else 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -201,6 +201,12 @@ class Document:
     quotes: tuple[Quote, ...] = ()
     speakers: tuple[Speaker, ...] = ()
     id: str | None = None
+    #: why this document could not be analysed (``nlp.pipe(..., errors="skip")``); ``None`` if it was
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
     def __iter__(self) -> Iterator[Quote]:
         return iter(self.quotes)
@@ -211,9 +217,17 @@ class Document:
     def to_records(self) -> list[dict[str, Any]]:
         return [q.to_dict(doc=self.id) for q in self.quotes]
 
+    def error_record(self) -> dict[str, Any] | None:
+        """``{"doc", "error", "message"}`` for a failed document, else ``None``."""
+        if self.error is None:
+            return None
+        kind, _, message = self.error.partition(": ")
+        return {"doc": self.id, "error": kind, "message": message}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "error": self.error,
             "quotes": self.to_records(),
             "speakers": [s.to_dict() for s in self.speakers],
         }

@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from stance.document import RECORD_FIELDS
-from stance.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["InputDocument", "decode_bytes", "html_to_text", "read_inputs", "write_records"]
+__all__ = ["InputDocument", "RecordWriter", "decode_bytes", "html_to_text", "read_inputs", "write_records"]
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -33,8 +32,11 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 
 @dataclass(frozen=True)
 class InputDocument:
+    """One article read from an input; ``error`` is set (and ``text`` empty) when it could not be read."""
+
     id: str
     text: str
+    error: str | None = None
 
 
 def decode_bytes(data: bytes, *, source: str = "input") -> str:
@@ -47,6 +49,8 @@ def decode_bytes(data: bytes, *, source: str = "input") -> str:
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -111,14 +115,21 @@ def _jsonl_records(text: str, name: str) -> Iterator[InputDocument]:
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
+        where = f"{name}:{lineno}"
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as err:
-            raise InputError(f"{name}:{lineno}: not valid JSON ({err.msg}); each line must be an object like {{\"id\": ..., \"text\": ...}}") from None
+            yield _failed(where, f"not valid JSON ({err.msg}); each line must be an object like {{\"id\": ..., \"text\": ...}}")
+            continue
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            raise InputError(f"{name}:{lineno}: each JSONL line needs a string field 'text'")
+            yield _failed(where, "each JSONL line needs a string field 'text'")
+            continue
         doc_id = obj.get("id")
-        yield InputDocument(str(doc_id) if doc_id is not None else f"{name}:{lineno}", obj["text"])
+        yield InputDocument(str(doc_id) if doc_id is not None else where, obj["text"])
+
+
+def _failed(doc_id: str, message: str) -> InputDocument:
+    return InputDocument(doc_id, "", f"InputError: {doc_id}: {message}")
 
 
 def _is_jsonl(text: str) -> bool:
@@ -132,6 +143,9 @@ def _is_jsonl(text: str) -> bool:
 
 
 def _from_bytes(data: bytes, name: str, suffix: str) -> Iterator[InputDocument]:
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        yield _failed(name, "looks like a binary file (NUL bytes); stance reads plain text, HTML or JSONL")
+        return
     text = decode_bytes(data, source=name)
     if suffix in JSONL_SUFFIXES or (suffix not in HTML_SUFFIXES and _is_jsonl(text)):
         yield from _jsonl_records(text, name)
@@ -142,10 +156,12 @@ def _from_bytes(data: bytes, name: str, suffix: str) -> Iterator[InputDocument]:
 
 
 def read_inputs(paths: Iterable[str], *, stdin: IO[bytes] | None = None) -> Iterator[InputDocument]:
-    """Articles from files, directories (recursively, sorted) or ``-`` (standard input).
+    """Articles from files, directories (recursively, sorted) or ``-`` (standard input), lazily.
 
     Formats by suffix, else by content: ``.jsonl`` (one ``{"id", "text"}`` object a line),
-    ``.html``/``.htm``, anything else plain text. Document ids are file paths (or JSONL ids).
+    ``.html``/``.htm``, anything else plain text. Document ids are file paths (or JSONL ids,
+    else ``path:line``). What cannot be read — a missing path, a binary file, a malformed
+    JSONL line — is yielded as an :class:`InputDocument` with ``error`` set, never skipped.
     """
     for p in paths:
         if p == "-":
@@ -157,13 +173,22 @@ def read_inputs(paths: Iterable[str], *, stdin: IO[bytes] | None = None) -> Iter
             files = sorted(f for f in path.rglob("*") if f.is_file() and not f.name.startswith("."))
             for f in files:
                 if f.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES | {".json"}:
-                    yield from _from_bytes(f.read_bytes(), str(f), f.suffix.lower())
+                    yield from _read_file(f)
                 else:
                     logger.info("skipping %s (not .txt, .html or .jsonl)", f)
         elif path.is_file():
-            yield from _from_bytes(path.read_bytes(), str(path), path.suffix.lower())
+            yield from _read_file(path)
         else:
-            raise InputError(f"no such file or directory: {p}")
+            yield _failed(p, "no such file or directory")
+
+
+def _read_file(path: Path) -> Iterator[InputDocument]:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        yield _failed(str(path), f"cannot be read ({err.strerror})")
+        return
+    yield from _from_bytes(data, str(path), path.suffix.lower())
 
 
 def _flat(record: dict[str, Any]) -> dict[str, Any]:
@@ -172,29 +197,47 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+class RecordWriter:
+    """Writes quote records as ``jsonl``, ``csv`` or an aligned ``table``, incrementally.
+
+    ``header=False`` continues an existing file (a resumed run) without a second header.
+    """
+
+    TABLE = (("doc", 18), ("speaker", 22), ("speaker_type", 12), ("kind", 8), ("cue", 12), ("text", 60))
+
+    def __init__(self, fmt: str, out: IO[str], *, header: bool = True) -> None:
+        if fmt not in ("jsonl", "csv", "table"):
+            raise ValueError(f"unknown format {fmt!r}; use jsonl, csv or table")
+        self.fmt, self.out, self.header = fmt, out, header
+        self._csv = csv.DictWriter(out, fieldnames=list(RECORD_FIELDS), lineterminator="\n") if fmt == "csv" else None
+
+    def _write_header(self) -> None:
+        self.header = False
+        if self._csv is not None:
+            self._csv.writeheader()
+        elif self.fmt == "table":
+            self.out.write("  ".join(name.ljust(w) for name, w in self.TABLE).rstrip() + "\n")
+
+    def write(self, records: Iterable[dict[str, Any]]) -> int:
+        if self.header:
+            self._write_header()
+        n = 0
+        for r in records:
+            row = {k: r[k] for k in RECORD_FIELDS}
+            if self.fmt == "jsonl":
+                self.out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            elif self._csv is not None:
+                self._csv.writerow(_flat(row))
+            else:
+                cells = []
+                for name, w in self.TABLE:
+                    v = " ".join(str(row[name] if row[name] is not None else "-").split())
+                    cells.append((v[: w - 1] + "\u2026" if len(v) > w else v).ljust(w))
+                self.out.write("  ".join(cells).rstrip() + "\n")
+            n += 1
+        return n
+
+
 def write_records(records: Iterable[dict[str, Any]], fmt: str, out: IO[str]) -> int:
     """Write quote records as ``jsonl``, ``csv`` or an aligned ``table``; returns the number written."""
-    n = 0
-    if fmt == "jsonl":
-        for r in records:
-            out.write(json.dumps({k: r[k] for k in RECORD_FIELDS}, ensure_ascii=False) + "\n")
-            n += 1
-    elif fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=list(RECORD_FIELDS), lineterminator="\n")
-        writer.writeheader()
-        for r in records:
-            writer.writerow(_flat({k: r[k] for k in RECORD_FIELDS}))
-            n += 1
-    elif fmt == "table":
-        cols = [("doc", 18), ("speaker", 22), ("speaker_type", 12), ("kind", 8), ("cue", 12), ("text", 60)]
-        out.write("  ".join(name.ljust(w) for name, w in cols).rstrip() + "\n")
-        for r in records:
-            cells = []
-            for name, w in cols:
-                v = " ".join(str(r[name] if r[name] is not None else "-").split())
-                cells.append((v[: w - 1] + "\u2026" if len(v) > w else v).ljust(w))
-            out.write("  ".join(cells).rstrip() + "\n")
-            n += 1
-    else:
-        raise ValueError(f"unknown format {fmt!r}; use jsonl, csv or table")
-    return n
+    return RecordWriter(fmt, out).write(records)

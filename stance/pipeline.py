@@ -142,15 +142,24 @@ class Pipeline:
 
     def pipe(
         self,
-        texts: Iterable[str],
+        texts: Iterable[Any],
         *,
         batch_size: int = 16,
         targets: Sequence[str] | None = None,
         ids: Iterable[str | None] | None = None,
+        errors: str = "raise",
     ) -> Iterator[Document]:
-        """Analyse a stream of texts in batches; yields one :class:`Document` per text, in order."""
+        """Analyse a stream of texts in batches; yields exactly one :class:`Document` per input, in order.
+
+        ``errors="raise"`` (default) raises on the first document that cannot be analysed;
+        ``errors="skip"`` yields it as a ``Document`` with no quotes and ``error`` set
+        (``"DocumentTooLargeError: ..."``), so that no input is ever lost silently and the
+        others are analysed exactly as they would be alone.
+        """
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if errors not in ("raise", "skip"):
+            raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
         _check_targets(targets)
         total = len(texts) if isinstance(texts, Sized) else None
         show = self.config.progress if self.config.progress is not None else (total or 0) >= 50
@@ -158,28 +167,65 @@ class Pipeline:
         from tqdm.auto import tqdm
 
         with tqdm(total=total, disable=not show, desc="stance", unit="doc") as bar:
-            batch: list[str] = []
+            batch: list[Any] = []
             batch_ids: list[str | None] = []
             for text in texts:
-                batch.append(_check_text(text))
+                batch.append(text)
                 batch_ids.append(next(id_iter, None) if id_iter is not None else None)
                 if len(batch) == batch_size:
-                    yield from self._analyze(batch, batch_ids)
+                    yield from self._analyze(batch, batch_ids, errors)
                     bar.update(len(batch))
                     batch, batch_ids = [], []
             if batch:
-                yield from self._analyze(batch, batch_ids)
+                yield from self._analyze(batch, batch_ids, errors)
                 bar.update(len(batch))
 
     # -- internals -----------------------------------------------------------------------------
-    def _analyze(self, texts: list[str], ids: list[str | None]) -> list[Document]:
-        for text, doc_id in zip(texts, ids, strict=True):
-            if len(text) > self.config.max_chars:
-                raise DocumentTooLargeError(
-                    f"document {doc_id or ''} has {len(text):,} characters, over the limit of "
-                    f"{self.config.max_chars:,}; raise it with stance.load(max_chars=...) "
-                    f"(or --max-chars) or split the document"
-                )
+    def _validate(self, text: Any, doc_id: str | None) -> str:
+        text = _check_text(text)
+        if len(text) > self.config.max_chars:
+            raise DocumentTooLargeError(
+                f"document {doc_id or ''} has {len(text):,} characters, over the limit of "
+                f"{self.config.max_chars:,}; raise it with stance.load(max_chars=...) "
+                f"(or --max-chars) or split the document"
+            )
+        return text
+
+    def _analyze(self, items: list[Any], ids: list[str | None], errors: str = "raise") -> list[Document]:
+        texts: list[str] = []
+        failed: dict[int, str] = {}
+        for k, (item, doc_id) in enumerate(zip(items, ids, strict=True)):
+            try:
+                texts.append(self._validate(item, doc_id))
+            except (TypeError, ValueError) as err:
+                if errors == "raise":
+                    raise
+                failed[k] = f"{type(err).__name__}: {err}"
+                texts.append("")
+        good = [k for k in range(len(texts)) if k not in failed]
+        try:
+            done = self._run([texts[k] for k in good], [ids[k] for k in good])
+        except Exception:
+            if errors == "raise":
+                raise
+            # isolate the document that breaks the batch; the others are analysed alone
+            done = []
+            for k in good:
+                try:
+                    done.extend(self._run([texts[k]], [ids[k]]))
+                except Exception:
+                    logger.exception("document %s could not be analysed", ids[k])
+                    failed[k] = "InternalError: the pipeline failed on this document (see the log)"
+        out: list[Document] = []
+        it = iter(done)
+        for k in range(len(texts)):
+            if k in failed:
+                out.append(Document(text=texts[k], id=ids[k], error=failed[k]))
+            else:
+                out.append(next(it))
+        return out
+
+    def _run(self, texts: list[str], ids: list[str | None]) -> list[Document]:
         todo = [k for k, t in enumerate(texts) if t.strip()]
         t0 = time.perf_counter()
         parsed = ParsedText.from_texts([texts[k] for k in todo], self.spacy)

@@ -1,0 +1,159 @@
+"""Nothing lost, nothing crashes: accounting, error policy, determinism, resume after a kill."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import stance
+from stance.cli import main
+
+GOOD = '"We will not give up," Jane Doe said. The Kremlin said it had nothing to say.'
+
+
+def _mixed_corpus(tmp_path: Path) -> Path:
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a_valid.txt").write_text(GOOD, encoding="utf-8")
+    (d / "b_empty.txt").write_text("", encoding="utf-8")
+    (d / "c_binary.txt").write_bytes(bytes(range(256)) * 4)
+    (d / "d_huge.txt").write_text("word " * 5000, encoding="utf-8")
+    (d / "e_lines.jsonl").write_text(
+        "\n".join([json.dumps({"id": "j-ok", "text": GOOD}), "{broken", json.dumps({"id": "no-text"}),
+                   json.dumps({"id": "j-ok2", "text": "Jane Doe said the plan was dead."})]) + "\n",
+        encoding="utf-8",
+    )
+    return d
+
+
+def test_every_input_is_accounted_for(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = _mixed_corpus(tmp_path)
+    errors = tmp_path / "errors.jsonl"
+    rc = main(["analyze", str(d), "--keep-going", "--max-chars", "10000", "--errors", str(errors)])
+    out, err = capsys.readouterr()
+    assert rc == 1
+    failed = [json.loads(line) for line in errors.read_text(encoding="utf-8").splitlines()]
+    assert {f["error"] for f in failed} == {"InputError", "DocumentTooLargeError"}
+    assert all(set(f) == {"doc", "error", "message"} for f in failed)
+    n_in = 8  # 4 files + 4 JSONL lines
+    assert f"{n_in} documents, 4 ok, 4 failed" in err
+    recs = [json.loads(line) for line in out.splitlines()]
+    # the valid documents are unchanged by the bad ones around them
+    alone = stance.load()(GOOD).to_records()
+    for doc_id in (str(d / "a_valid.txt"), "j-ok"):
+        got = [{**r, "doc": None} for r in recs if r["doc"] == doc_id]
+        assert got == alone
+
+
+def test_stops_at_first_failure_without_keep_going(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = _mixed_corpus(tmp_path)
+    rc = main(["analyze", str(d), "--max-chars", "10000", "--batch-size", "1"])
+    _, err = capsys.readouterr()
+    assert rc == 1 and "stopped at the first failure" in err and "3 documents, 2 ok, 1 failed" in err
+
+
+def test_pipe_skip_policy_keeps_order_and_results(nlp: stance.Pipeline) -> None:
+    small = stance.load(max_chars=500)
+    items = [GOOD, 42, "x" * 501, "", GOOD]
+    docs = list(small.pipe(items, errors="skip", ids=list("abcde")))
+    assert [d.id for d in docs] == list("abcde")
+    assert [d.ok for d in docs] == [True, False, False, True, True]
+    assert docs[1].error is not None and docs[1].error.startswith("TypeError")
+    assert docs[2].error_record() == {"doc": "c", "error": "DocumentTooLargeError", "message": docs[2].error.split(": ", 1)[1]}  # type: ignore[union-attr]
+    assert docs[0].to_records() == nlp(GOOD, id="a").to_records()
+    with pytest.raises(TypeError):
+        list(small.pipe(items))
+    with pytest.raises(ValueError, match="errors must be"):
+        list(small.pipe(items, errors="ignore"))
+
+
+def test_same_records_alone_in_batches_and_in_any_order(nlp: stance.Pipeline) -> None:
+    texts = [GOOD, "Jane Doe said the plan was dead.", '"A," she said. "B is here now," she added.', ""] * 16
+    alone = [nlp(t).to_records() for t in texts[:4]]
+    batched = [d.to_records() for d in nlp.pipe(texts, batch_size=64)]
+    assert batched == alone * 16
+    reordered = [d.to_records() for d in nlp.pipe(list(reversed(texts)), batch_size=7)]
+    assert list(reversed(reordered)) == alone * 16
+
+
+def _corpus_jsonl(path: Path, n: int) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            text = f'"Statement number {i} is on the record," official {i} said. Jane Doe said item {i} was dead.'
+            fh.write(json.dumps({"id": f"doc{i}", "text": text}) + "\n")
+
+
+def _analyze_cmd(src: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "stance", "analyze", str(src), "-o", str(out), "--batch-size", "4", *extra]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_resume_after_kill_gives_identical_output(tmp_path: Path, sig: signal.Signals) -> None:
+    src = tmp_path / "in.jsonl"
+    _corpus_jsonl(src, 240)
+    full = tmp_path / "full.jsonl"
+    subprocess.run(_analyze_cmd(src, full), check=True, capture_output=True, timeout=300)
+    part = tmp_path / "part.jsonl"
+    proc = subprocess.Popen(_analyze_cmd(src, part), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    progress = Path(str(part) + ".progress")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if progress.exists() and len(progress.read_text(encoding="utf-8").splitlines()) >= 4:
+            break
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    rc = proc.wait(timeout=60)
+    assert rc != 0, "the run finished before it could be interrupted; make the corpus larger"
+    if sig == signal.SIGINT:
+        assert rc == 130 and b"--resume" in (proc.stderr.read() if proc.stderr else b"")
+    if proc.stderr:
+        proc.stderr.close()
+    done = subprocess.run(_analyze_cmd(src, part, "--resume"), capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()
+    assert part.read_bytes() == full.read_bytes()
+    assert "240 documents, 240 ok, 0 failed" in done.stderr.decode()
+
+
+def test_resume_refuses_other_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(GOOD, encoding="utf-8")
+    b.write_text(GOOD, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["analyze", str(a), "-o", str(out)]) == 0
+    assert main(["analyze", str(b), "-o", str(out), "--resume"]) == 1
+    assert "other inputs" in capsys.readouterr().err
+    assert main(["analyze", str(a), "--resume"]) == 1
+    assert "--resume needs -o" in capsys.readouterr().err
+
+
+def test_single_thread_and_two_threads_agree(nlp: stance.Pipeline) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = nlp(GOOD).to_records()
+        torch.set_num_threads(2)
+        two = nlp(GOOD).to_records()
+    finally:
+        torch.set_num_threads(before)
+    assert one == two
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
+def test_output_is_identical_across_processes(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    _corpus_jsonl(src, 12)
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"o{k}.jsonl"
+        subprocess.run(_analyze_cmd(src, out), check=True, capture_output=True, timeout=300)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
