@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     ea.add_argument("--format", choices=["json", "table"], default="table")
     ea.add_argument("--limit", type=int, default=None, help="only the first N articles")
     ea.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% intervals (0: none)")
+    es = esub.add_parser("speakers", help="canonical-speaker accuracy on a speaker gold set over PolNeAR-format data")
+    es.add_argument("--data", default=None, help="PolNeAR-format directory (default: $STANCE_DATA/polnear or ../shared/data/polnear)")
+    es.add_argument("--split", default="dev")
+    es.add_argument("--gold", default=None, help="speaker gold JSONL (default: the shipped PolNeAR dev set)")
+    es.add_argument("--format", choices=["json", "table"], default="table")
+    es.add_argument("--bootstrap", type=int, default=1000)
     return p
 
 
@@ -91,6 +97,27 @@ def _analyze(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     import stance
+
+    if args.task == "speakers":
+        from stance.evaluation.speakers import SpeakerEvaluator
+
+        result = SpeakerEvaluator(args.data, args.split, gold=args.gold, bootstrap=args.bootstrap)(stance.load())
+        if args.format == "json":
+            sys.stdout.write(json.dumps(result, indent=2) + "\n")
+            return 0
+        sys.stdout.write(f"speaker gold {args.split}: {result['n']} sources\n")
+        for group in ("pronoun_descriptor", "pronoun", "descriptor", "named"):
+            lo, hi = result[f"accuracy_{group}_ci"]
+            sys.stdout.write(
+                f"{group:<19} n={result[f'n_{group}']:<5} accuracy {100 * result[f'accuracy_{group}']:5.1f} "
+                f"({100 * lo:.1f}-{100 * hi:.1f})  detected {100 * result[f'coverage_{group}']:5.1f}%  "
+                f"accuracy on detected {100 * result[f'accuracy_{group}_detected']:5.1f}\n"
+            )
+        sys.stdout.write(
+            f"anonymous P/R/F1 {100 * result['anonymous_precision']:.1f}/{100 * result['anonymous_recall']:.1f}/"
+            f"{100 * result['anonymous_f1']:.1f}   speaker-type macro-F1 {100 * result['type_macro_f1']:.1f}\n"
+        )
+        return 0
     from stance.evaluation import AttributionEvaluator
 
     ev = AttributionEvaluator(args.data, args.split, limit=args.limit, bootstrap=args.bootstrap)

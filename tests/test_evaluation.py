@@ -11,6 +11,7 @@ import pytest
 import stance
 import stance.evaluation.attribution
 import stance.evaluation.metrics
+import stance.evaluation.speakers
 import stance.io
 import stance.pipeline
 import stance.quotes._marks
@@ -50,7 +51,7 @@ def corpus(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "module",
-    [stance.evaluation.metrics, stance.evaluation.attribution, stance.io, stance.quotes._marks, stance.pipeline, stance],
+    [stance.evaluation.metrics, stance.evaluation.attribution, stance.evaluation.speakers, stance.io, stance.quotes._marks, stance.pipeline, stance],
 )
 def test_doctests(module: object) -> None:
     result = doctest.testmod(module)  # type: ignore[arg-type]
@@ -106,3 +107,67 @@ def test_cli_evaluate_json_any_split(corpus: Path, capsys: pytest.CaptureFixture
 def test_cli_evaluate_missing_split(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", "attribution", "--data", str(corpus), "--split", "nope"]) == 1
     assert "no PolNeAR split 'nope'" in capsys.readouterr().err
+
+
+SPEAKER_TEXT = (
+    "Jane Doe arrived in Brussels. She said the plan was dead. A senior source familiar with the matter "
+    "said talks had stalled. The official said Kyiv would object. Another source said nothing was agreed.\n"
+)
+
+
+def _speaker_gold(tmp_path: Path) -> tuple[Path, Path]:
+    root = tmp_path / "corpus"
+    (root / "dev" / "text").mkdir(parents=True)
+    (root / "dev" / "attributions").mkdir(parents=True)
+    (root / "dev" / "text" / "pub_x.txt").write_text(SPEAKER_TEXT, encoding="utf-8")
+    (root / "dev" / "attributions" / "pub_x_a1.ann").write_text("", encoding="utf-8")
+
+    def span(s: str, nth: int = 0) -> tuple[int, int]:
+        i = -1
+        for _ in range(nth + 1):
+            i = SPEAKER_TEXT.index(s, i + 1)
+        return i, i + len(s)
+
+    rows = []
+    for mention, form, speaker, type_, ante, cluster in [
+        ("She", "pronoun", "Jane Doe", "person", span("Jane Doe"), None),
+        ("A senior source familiar with the matter", "descriptor", "anonymous", "anonymous", span("A senior source familiar with the matter"), "anon1"),
+        ("The official", "descriptor", "anonymous", "anonymous", span("A senior source familiar with the matter"), "anon1"),
+        ("Another source", "descriptor", "anonymous", "anonymous", span("Another source"), "anon2"),
+    ]:
+        a, b = span(mention)
+        rows.append({"doc": "pub_x", "annotator_file": "pub_x_a1", "source_start": a, "source_end": b, "form": form,
+                     "speaker": speaker, "type": type_, "antecedent_start": ante[0], "antecedent_end": ante[1],
+                     "cluster": cluster, "pass": 1})
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return root, gold
+
+
+def test_speaker_evaluator(tmp_path: Path, nlp: stance.Pipeline) -> None:
+    from stance.evaluation.speakers import SpeakerEvaluator
+
+    root, gold = _speaker_gold(tmp_path)
+    ev = SpeakerEvaluator(root, "dev", gold=gold, bootstrap=20)
+    result = ev(nlp)
+    assert result["n_pronoun_descriptor"] == 4 and result["coverage_pronoun_descriptor"] == 1.0
+    assert result["accuracy_pronoun_descriptor"] == 1.0, ev.errors().to_dict("records")
+    assert result["anonymous_f1"] == 1.0 and result["type_macro_f1"] == 1.0
+
+
+def test_speaker_evaluator_catches_a_merged_anonymous_source(tmp_path: Path, nlp: stance.Pipeline) -> None:
+    from stance.evaluation.speakers import SpeakerEvaluator
+
+    root, gold = _speaker_gold(tmp_path)
+    rows = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines()]
+    rows[3]["cluster"] = "anon1"  # claim the second source is the first one: the prediction keeps them apart
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = SpeakerEvaluator(root, "dev", gold=gold, bootstrap=0)(nlp)
+    assert result["accuracy_pronoun_descriptor"] == 0.25  # only the pronoun stays right
+
+
+def test_cli_evaluate_speakers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root, gold = _speaker_gold(tmp_path)
+    assert main(["evaluate", "speakers", "--data", str(root), "--gold", str(gold), "--format", "json", "--bootstrap", "0"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"accuracy_pronoun", "accuracy_descriptor", "anonymous_f1", "type_macro_f1"} <= set(result)

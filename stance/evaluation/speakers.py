@@ -1,0 +1,223 @@
+"""Scoring canonical speakers against a gold set of speaker labels on PolNeAR-format articles.
+
+The gold file (JSON lines, offsets and labels only) gives, for gold Source spans, the canonical
+speaker: a name, ``anonymous`` (with a per-article ``cluster`` id), ``unnamed: <descriptor>``
+or ``unknown``, its type, and the offsets of the mention that names it. See
+``stance/evaluation/gold/README.md`` for how the shipped set was annotated.
+
+A gold source is **detected** when a predicted quote's mention overlaps it. A detected source
+is **correct** when the predicted speaker is the gold one:
+
+* a named gold speaker: the predicted name equals it (case-insensitive), or one is the other's
+  trailing tokens ("Clinton" / "Hillary Clinton"), or the predicted speaker's mentions include
+  the gold naming mention;
+* ``anonymous``: the predicted type is ``anonymous`` and every mention of that gold cluster
+  goes to one predicted speaker, not shared with another gold cluster;
+* ``unnamed: …``: the predicted speaker is not given a proper name found elsewhere, i.e. its
+  mentions include the gold descriptor mention or its name is the source's own descriptor;
+* ``unknown``: the predicted type or name is ``unknown``.
+
+Accuracy is reported end to end (undetected = wrong) and on detected sources, for all, pronoun
+and descriptor sources, with 95% bootstrap intervals over items.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stance.data.polnear import read_polnear
+from stance.document import Document, Quote
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from stance.pipeline import Pipeline
+
+DEFAULT_GOLD = Path(__file__).parent / "gold" / "polnear_dev_speakers.jsonl"
+TYPES = ("person", "organization", "media", "anonymous", "group", "unknown")
+
+
+@dataclass
+class SpeakerItem:
+    gold: dict[str, Any]
+    detected: bool = False
+    correct: bool = False
+    predicted_name: str | None = None
+    predicted_type: str | None = None
+    predicted_id: int | None = None
+    mention: str | None = None
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Case-insensitive equality or trailing-token match ("Clinton" ~ "Hillary Clinton").
+
+    >>> _same_name("Clinton", "Hillary Clinton"), _same_name("the Kremlin", "Kremlin"), _same_name("Bill", "Bill Clinton")
+    (True, True, False)
+    """
+    def norm(s: str) -> list[str]:
+        toks = s.lower().replace("\u2019s", "").replace("'s", "").split()
+        return toks[1:] if toks and toks[0] == "the" else toks
+
+    x, y = norm(a), norm(b)
+    if not x or not y:
+        return False
+    short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+    return long_[-len(short):] == short
+
+
+def _find_quote(doc: Document, start: int, end: int) -> Quote | None:
+    exact = [q for q in doc.quotes if q.mention is not None and (q.mention.start, q.mention.end) == (start, end)]
+    if exact:
+        return exact[0]
+    over = [q for q in doc.quotes if q.mention is not None and q.mention.start < end and start < q.mention.end]
+    return over[0] if over else None
+
+
+def read_gold(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+class SpeakerEvaluator:
+    """Canonical-speaker accuracy, anonymous-source P/R/F1 and speaker-type macro-F1."""
+
+    name = "speakers"
+    primary_metric = "accuracy_pronoun_descriptor"
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str] | None = None,
+        split: str = "dev",
+        *,
+        gold: str | os.PathLike[str] | None = None,
+        bootstrap: int = 1000,
+        limit: int | None = None,
+    ) -> None:
+        self.data_dir, self.split = data_dir, split
+        self.gold_path = Path(gold) if gold is not None else DEFAULT_GOLD
+        self.bootstrap, self.limit = bootstrap, limit
+        self.items: list[SpeakerItem] = []
+
+    def __call__(self, pipeline: Pipeline) -> dict[str, Any]:
+        if not self.gold_path.is_file():
+            raise FileNotFoundError(f"no speaker gold file at {self.gold_path}")
+        gold = read_gold(self.gold_path)
+        by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for g in gold:
+            by_doc[g["doc"]].append(g)
+        arts = [a for a in read_polnear(self.data_dir, self.split) if a.id in by_doc]
+        if self.limit is not None:
+            arts = arts[: self.limit]
+        docs = pipeline.pipe([a.text for a in arts], ids=[a.id for a in arts])
+        self.items = []
+        for art, doc in zip(arts, docs, strict=True):
+            self.items.extend(self._score_doc(doc, by_doc[art.id]))
+        return self.compute(self.items)
+
+    @staticmethod
+    def _score_doc(doc: Document, golds: list[dict[str, Any]]) -> list[SpeakerItem]:
+        items = []
+        for g in sorted(golds, key=lambda g: g["source_start"]):
+            it = SpeakerItem(g)
+            q = _find_quote(doc, g["source_start"], g["source_end"])
+            if q is not None:
+                it.detected = True
+                it.predicted_name, it.predicted_type = q.speaker.name, str(q.speaker.type)
+                it.predicted_id, it.mention = q.speaker.id, q.mention.text if q.mention else None
+            items.append(it)
+        # anonymous clusters: each gold cluster must map to one predicted speaker of its own
+        cluster_pred: dict[str, set[int]] = defaultdict(set)
+        for it in items:
+            if it.detected and it.gold["speaker"] == "anonymous" and it.predicted_id is not None:
+                cluster_pred[str(it.gold.get("cluster"))].add(it.predicted_id)
+        owners: dict[int, set[str]] = defaultdict(set)
+        for c, ids in cluster_pred.items():
+            for i in ids:
+                owners[i].add(c)
+        for it in items:
+            if not it.detected:
+                continue
+            g, speaker = it.gold, str(it.gold["speaker"])
+            pred_speaker = next((s for s in doc.speakers if s.id == it.predicted_id), None)
+            mentions = [(m.start, m.end) for m in pred_speaker.mentions] if pred_speaker else []
+            a0, a1 = g.get("antecedent_start"), g.get("antecedent_end")
+            covers_ante = a0 is not None and a1 is not None and any(a < a1 and a0 < b for a, b in mentions)
+            if speaker == "anonymous":
+                c = str(g.get("cluster"))
+                it.correct = (
+                    it.predicted_type == "anonymous"
+                    and len(cluster_pred[c]) == 1
+                    and owners[it.predicted_id or -1] == {c}
+                )
+            elif speaker == "unknown":
+                it.correct = it.predicted_type == "unknown" or it.predicted_name == "unknown"
+            elif speaker.startswith("unnamed:"):
+                descriptor = speaker.split(":", 1)[1].strip()
+                it.correct = covers_ante or _same_name(str(it.predicted_name), descriptor)
+            else:
+                it.correct = covers_ante or _same_name(str(it.predicted_name), speaker)
+        return items
+
+    def _ci(self, values: list[float]) -> list[float]:
+        if not values or not self.bootstrap:
+            return [0.0, 0.0]
+        rng = random.Random(0)
+        n = len(values)
+        means = sorted(sum(values[rng.randrange(n)] for _ in range(n)) / n for _ in range(self.bootstrap))
+        return [means[int(0.025 * self.bootstrap)], means[min(self.bootstrap - 1, int(0.975 * self.bootstrap))]]
+
+    def compute(self, items: list[SpeakerItem]) -> dict[str, Any]:
+        out: dict[str, Any] = {"split": self.split, "n": len(items), "gold": str(self.gold_path)}
+        groups = {
+            "pronoun_descriptor": [i for i in items if i.gold["form"] in ("pronoun", "descriptor")],
+            "pronoun": [i for i in items if i.gold["form"] == "pronoun"],
+            "descriptor": [i for i in items if i.gold["form"] == "descriptor"],
+            "named": [i for i in items if i.gold["form"] == "named"],
+            "all": items,
+        }
+        for name, group in groups.items():
+            vals = [1.0 if i.correct else 0.0 for i in group]
+            det = [i for i in group if i.detected]
+            out[f"accuracy_{name}"] = sum(vals) / len(vals) if vals else 0.0
+            out[f"accuracy_{name}_ci"] = self._ci(vals)
+            out[f"accuracy_{name}_detected"] = sum(i.correct for i in det) / len(det) if det else 0.0
+            out[f"coverage_{name}"] = len(det) / len(group) if group else 0.0
+            out[f"n_{name}"] = len(group)
+        det = [i for i in items if i.detected]
+        tp = sum(1 for i in det if i.gold["speaker"] == "anonymous" and i.predicted_type == "anonymous")
+        n_pred = sum(1 for i in det if i.predicted_type == "anonymous")
+        n_gold = sum(1 for i in det if i.gold["speaker"] == "anonymous")
+        p = tp / n_pred if n_pred else 0.0
+        r = tp / n_gold if n_gold else 0.0
+        out.update(anonymous_precision=p, anonymous_recall=r, anonymous_f1=2 * p * r / (p + r) if p + r else 0.0)
+        f1s = []
+        for t in TYPES:
+            tp_t = sum(1 for i in det if i.gold["type"] == t and i.predicted_type == t)
+            pp = sum(1 for i in det if i.predicted_type == t)
+            gg = sum(1 for i in det if i.gold["type"] == t)
+            if gg or pp:
+                pt, rt = (tp_t / pp if pp else 0.0), (tp_t / gg if gg else 0.0)
+                f1 = 2 * pt * rt / (pt + rt) if pt + rt else 0.0
+                out[f"type_f1_{t}"] = f1
+                f1s.append(f1)
+        out["type_macro_f1"] = sum(f1s) / len(f1s) if f1s else 0.0
+        return out
+
+    def errors(self) -> pd.DataFrame:
+        """One row per wrong or undetected gold source: what was expected and what was predicted."""
+        import pandas as pd
+
+        rows = [
+            {"doc": i.gold["doc"], "form": i.gold["form"], "source_start": i.gold["source_start"],
+             "mention": i.mention, "gold_speaker": i.gold["speaker"], "gold_type": i.gold["type"],
+             "predicted_speaker": i.predicted_name, "predicted_type": i.predicted_type,
+             "error": "not detected" if not i.detected else "wrong speaker"}
+            for i in self.items if not i.correct
+        ]
+        return pd.DataFrame(rows)
