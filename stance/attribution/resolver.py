@@ -101,6 +101,7 @@ class RuleResolver:
 
     def __init__(self, config: ResolverConfig | None = None) -> None:
         self.config = config or ResolverConfig()
+        self._genders: dict[str, str] = {}
 
     def __call__(self, parsed: ParsedText, quotes: list[RawQuote]) -> Resolution:
         return self.predict(parsed, quotes)
@@ -153,7 +154,10 @@ class RuleResolver:
             return {"kind": "name", "name": self._clean(parsed.text[longest[0] : longest[1]]),
                     "type": SpeakerType.PERSON, "gender": honor, "number": "sg", "head": head_lemma}
         propn = [t for t in toks if t.pos == "PROPN"]
-        if orgs or propn:
+        # "The Indiana governor", "a Homeland Security Department official": a role described
+        # with names in it is a descriptor, not a name
+        role = head is not None and head.pos == "NOUN" and bool(toks) and toks[0].tag in ("DT", "PRP$", "CD")
+        if (orgs or propn) and not role:
             if orgs:
                 ent = max(orgs, key=lambda e: e[1] - e[0])
                 name, label = self._clean(parsed.text[ent[0] : ent[1]]), ent[2]
@@ -205,6 +209,49 @@ class RuleResolver:
         short, long_ = (a_t, b_t) if len(a_t) <= len(b_t) else (b_t, a_t)
         return short == long_[-len(short):]
 
+    def _gender_evidence(self, parsed: ParsedText) -> dict[str, str]:
+        """Gender of each named person as the article itself shows it: an honorific before the
+        name (Mr., Ms.) or the first he/his/she/her that follows it before any other name."""
+        votes: dict[str, dict[str, int]] = {}
+        persons = sorted(e for e in parsed.ents if e[2] == "PERSON")
+        toks = parsed.tokens
+        for k, (a, b, _) in enumerate(persons):
+            key = self._clean(parsed.text[a:b]).lower().split()
+            if not key:
+                continue
+            tally = votes.setdefault(key[-1], {"m": 0, "f": 0})
+            first = parsed.token_at(a)
+            if first is not None and first > 0 and toks[first - 1].text.lower() in _HONORIFIC_GENDER:
+                tally[_HONORIFIC_GENDER[toks[first - 1].text.lower()]] += 3
+            t = parsed.token_at(b)
+            if t is None:
+                continue
+            stop = persons[k + 1][0] if k + 1 < len(persons) else len(parsed.text)
+            sent = toks[t].sent
+            for tok in toks[t : t + 40]:
+                if tok.start >= stop or tok.sent > sent + 1:
+                    break
+                low = tok.text.lower()
+                if low in ("he", "his", "him", "himself"):
+                    tally["m"] += 1
+                    break
+                if low in ("she", "her", "hers", "herself"):
+                    tally["f"] += 1
+                    break
+        return {k: ("m" if v["m"] > v["f"] else "f") for k, v in votes.items() if v["m"] != v["f"]}
+
+    def _named_cluster(self, parsed: ParsedText, clusters: list[Cluster], ent: tuple[int, int, str]) -> Cluster:
+        """The cluster of a person named at ``ent``, created if the article has not quoted them yet."""
+        name = self._clean(parsed.text[ent[0] : ent[1]])
+        known = next((c for c in clusters if c.named and self._same_name(c.name, name)), None)
+        if known is None:
+            known = Cluster(len(clusters), name, SpeakerType.PERSON, named=True, number="sg")
+            known.gender = self._genders.get(name.lower().split()[-1]) if name else None
+            clusters.append(known)
+        known.mentions.append((ent[0], ent[1]))
+        known.last = max(known.last, ent[1])
+        return known
+
     def _pronoun_antecedent(
         self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object],
         quoted: list[Span],
@@ -225,30 +272,44 @@ class RuleResolver:
             and (gender is None or c.gender in (None, gender))
         ]
         best = max(cands, key=lambda c: c.last, default=None)
-        # a person named in the text since then (not yet a speaker) is nearer
+        # a person named since then as the subject of a sentence (not inside a quote, not of
+        # the wrong gender) is the nearer antecedent
         since = max(lo, best.last if best else lo)
-        names = [
-            e for e in parsed.ents
-            if e[2] == "PERSON" and since < e[0] and e[1] <= span[0]
-            and not any(a <= e[0] < b for a, b in quoted)  # a name inside someone's quote
-        ]
-        if names:
-            ent = names[-1]
+        toks = parsed.tokens
+        for ent in reversed([e for e in parsed.ents if e[2] == "PERSON" and since < e[0] and e[1] <= span[0]]):
+            if any(a <= ent[0] < b for a, b in quoted):
+                continue
             name = self._clean(parsed.text[ent[0] : ent[1]])
-            known = next((c for c in clusters if c.named and self._same_name(c.name, name)), None)
-            if known is not None and (gender is None or known.gender in (None, gender)):
-                known.mentions.append((ent[0], ent[1]))
-                known.last = ent[1]
-                return known
-            if known is None:
-                new = Cluster(len(clusters), name, SpeakerType.PERSON, named=True, number="sg")
-                new.mentions.append((ent[0], ent[1]))
-                new.last = ent[1]
-                clusters.append(new)
-                return new
+            g = self._genders.get(name.lower().split()[-1]) if name else None
+            if gender is not None and g not in (None, gender):
+                continue
+            head = self._head(parsed.tokens_in(ent[0], ent[1]), (ent[0], ent[1]))
+            if head is not None and toks[head.i].dep in ("nsubj", "nsubjpass"):
+                return self._named_cluster(parsed, clusters, ent)
         return best
 
-    def _descriptor_antecedent(self, clusters: list[Cluster], span: Span, info: dict[str, object]) -> Cluster | None:
+    def _role_antecedent(self, parsed: ParsedText, clusters: list[Cluster], span: Span, head: str) -> Cluster | None:
+        """"the Indiana governor" after "Indiana Gov. Mike Pence" or "Mike Pence, the governor,":
+        the nearest earlier person whose title or apposition has the descriptor's head noun."""
+        toks = parsed.tokens
+        for ent in reversed([e for e in parsed.ents if e[2] == "PERSON" and e[1] <= span[0]]):
+            first, last = parsed.token_at(ent[0]), parsed.token_at(ent[1] - 1)
+            if first is None or last is None:
+                continue
+            sent = toks[first].sent
+            around = [t for t in toks[max(0, first - 6) : first] if t.sent == sent]
+            if last + 1 < len(toks) and toks[last + 1].text == ",":
+                for t in toks[last + 2 : last + 10]:
+                    if t.text in (",", ".", ";") or t.sent != sent:
+                        break
+                    around.append(t)
+            if any(t.lemma == head or t.text.lower().rstrip(".") == head[:3] for t in around):
+                return self._named_cluster(parsed, clusters, ent)
+        return None
+
+    def _descriptor_antecedent(
+        self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object]
+    ) -> Cluster | None:
         if not info.get("definite"):
             return None
         head = str(info.get("head", ""))
@@ -256,6 +317,9 @@ class RuleResolver:
         same_head = [c for c in prior if head in c.heads]
         if same_head:
             return max(same_head, key=lambda c: c.last)
+        role = self._role_antecedent(parsed, clusters, span, head) if head not in SOURCE_NOUNS else None
+        if role is not None:
+            return role
         if info["type"] == SpeakerType.ANONYMOUS or head in SOURCE_NOUNS:
             anon = [c for c in prior if c.type == SpeakerType.ANONYMOUS]
             if anon:
@@ -267,6 +331,7 @@ class RuleResolver:
         by_mention: dict[Span, int] = {}
         unknown: Cluster | None = None
         assignment: list[int] = []
+        self._genders = self._gender_evidence(parsed)
         quoted = [sp for rq in quotes if rq.kind != "indirect" for sp in rq.spans]
         for rq in quotes:
             span = rq.source
@@ -300,6 +365,7 @@ class RuleResolver:
                 if target is not None and len(name) > len(target.name):
                     target.name = name
                 if target is None:
+                    info["gender"] = info.get("gender") or self._genders.get(name.lower().split()[-1] if name else "")
                     # "Doe said" after "Jane Doe arrived": the fullest earlier form of the name
                     fuller = [
                         self._clean(parsed.text[a:b]) for a, b, label in parsed.ents
@@ -309,7 +375,7 @@ class RuleResolver:
                     if fuller and info.get("type") == SpeakerType.PERSON:
                         info["name"] = max(fuller, key=len)
             else:
-                target = self._descriptor_antecedent(clusters, span, info)
+                target = self._descriptor_antecedent(parsed, clusters, span, info)
             if target is None:
                 target = Cluster(
                     len(clusters), str(info["name"]), info["type"],  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from stance.data.polnear import ROLES, PolnearArticle, read_polnear
 from stance.document import Document
 from stance.evaluation.metrics import SpanCounts, bootstrap_f1, span_counts
+from stance.quotes._marks import content_kind
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -24,27 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from stance.pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
-
-_QUOTE_CHARS = set("\"'\u201c\u201d\u201e\u2018\u2019\u201a\u00ab\u00bb\u2039\u203a")
-
-
-def content_kind(text: str) -> str:
-    """The kind of a content span from its marks: ``direct``, ``mixed`` or ``indirect``.
-
-    >>> content_kind('"We will win,"'), content_kind('the plan was "dead"'), content_kind("it's over")
-    ('direct', 'mixed', 'indirect')
-    """
-    t = text.strip()
-    if len(t) > 1 and t[0] in _QUOTE_CHARS and (t[-1] in _QUOTE_CHARS or t[-2] in _QUOTE_CHARS):
-        return "direct"
-    for k, ch in enumerate(t):
-        if ch in _QUOTE_CHARS:
-            prev = t[k - 1] if k else " "
-            nxt = t[k + 1] if k + 1 < len(t) else " "
-            if not (prev.isalnum() and nxt.isalnum()):
-                return "mixed"
-    return "indirect"
-
 
 def predicted_spans(doc: Document) -> dict[str, list[tuple[int, int]]]:
     """Role -> predicted fragments of one analysed document."""
@@ -179,7 +159,13 @@ def compare_with_literature(result: dict[str, Any], system: str = "stance (this 
     return pd.DataFrame([*LITERATURE, ours])
 
 
-def _form(text: str) -> str:
+def mention_form(text: str) -> str:
+    """Surface form of a speaker mention: ``pronoun``, ``named`` (capitalised words beyond a
+    sentence-initial determiner) or ``descriptor``.
+
+    >>> mention_form("she"), mention_form("Several cast members"), mention_form("Jane Doe")
+    ('pronoun', 'descriptor', 'named')
+    """
     t = text.strip()
     if t.lower() in {"he", "she", "they", "it", "i", "we", "you", "him", "her", "them"}:
         return "pronoun"
@@ -205,7 +191,7 @@ def source_forms(scores: list[DocumentScore]) -> pd.DataFrame:
         gold_sources = set(s.gold["source"])
         for q in s.document.quotes:
             if q.mention is not None and (q.mention.start, q.mention.end) in gold_sources:
-                rows.append({"gold_form": _form(q.mention.text), "predicted_type": str(q.speaker.type)})
+                rows.append({"gold_form": mention_form(q.mention.text), "predicted_type": str(q.speaker.type)})
     frame = pd.DataFrame(rows, columns=["gold_form", "predicted_type"])
     return pd.crosstab(frame["gold_form"], frame["predicted_type"])
 

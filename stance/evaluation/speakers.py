@@ -13,8 +13,8 @@ is **correct** when the predicted speaker is the gold one:
   the gold naming mention;
 * ``anonymous``: the predicted type is ``anonymous`` and every mention of that gold cluster
   goes to one predicted speaker, not shared with another gold cluster;
-* ``unnamed: …``: the predicted speaker is not given a proper name found elsewhere, i.e. its
-  mentions include the gold descriptor mention or its name is the source's own descriptor;
+* ``unnamed: …``: the same one-speaker-per-cluster condition, and the predicted speaker is
+  not given a proper name (its name is a descriptor, or its mentions include the gold one);
 * ``unknown``: the predicted type or name is ``unknown``.
 
 Accuracy is reported end to end (undetected = wrong) and on detected sources, for all, pronoun
@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from stance.data.polnear import read_polnear
 from stance.document import Document, Quote
+from stance.evaluation.attribution import mention_form
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -69,6 +70,16 @@ def _same_name(a: str, b: str) -> bool:
         return False
     short, long_ = (x, y) if len(x) <= len(y) else (y, x)
     return long_[-len(short):] == short
+
+
+def _unnamed(gold: dict[str, Any]) -> bool:
+    speaker = str(gold["speaker"])
+    return speaker == "anonymous" or speaker.startswith("unnamed:")
+
+
+def _cluster_key(gold: dict[str, Any]) -> str:
+    """Gold identity of an unnamed speaker: its cluster id, else its descriptor."""
+    return str(gold.get("cluster") or gold["speaker"])
 
 
 def _find_quote(doc: Document, start: int, end: int) -> Quote | None:
@@ -134,8 +145,8 @@ class SpeakerEvaluator:
         # anonymous clusters: each gold cluster must map to one predicted speaker of its own
         cluster_pred: dict[str, set[int]] = defaultdict(set)
         for it in items:
-            if it.detected and it.gold["speaker"] == "anonymous" and it.predicted_id is not None:
-                cluster_pred[str(it.gold.get("cluster"))].add(it.predicted_id)
+            if it.detected and _unnamed(it.gold) and it.predicted_id is not None:
+                cluster_pred[_cluster_key(it.gold)].add(it.predicted_id)
         owners: dict[int, set[str]] = defaultdict(set)
         for c, ids in cluster_pred.items():
             for i in ids:
@@ -148,18 +159,17 @@ class SpeakerEvaluator:
             mentions = [(m.start, m.end) for m in pred_speaker.mentions] if pred_speaker else []
             a0, a1 = g.get("antecedent_start"), g.get("antecedent_end")
             covers_ante = a0 is not None and a1 is not None and any(a < a1 and a0 < b for a, b in mentions)
-            if speaker == "anonymous":
-                c = str(g.get("cluster"))
-                it.correct = (
-                    it.predicted_type == "anonymous"
-                    and len(cluster_pred[c]) == 1
-                    and owners[it.predicted_id or -1] == {c}
-                )
+            if _unnamed(g):
+                # one predicted speaker per gold cluster, shared with no other cluster, and not
+                # given some other entity's name
+                c = _cluster_key(g)
+                consistent = len(cluster_pred[c]) == 1 and owners[it.predicted_id or -1] == {c}
+                if speaker == "anonymous":
+                    it.correct = consistent and it.predicted_type == "anonymous"
+                else:
+                    it.correct = consistent and (covers_ante or mention_form(str(it.predicted_name)) != "named")
             elif speaker == "unknown":
                 it.correct = it.predicted_type == "unknown" or it.predicted_name == "unknown"
-            elif speaker.startswith("unnamed:"):
-                descriptor = speaker.split(":", 1)[1].strip()
-                it.correct = covers_ante or _same_name(str(it.predicted_name), descriptor)
             else:
                 it.correct = covers_ante or _same_name(str(it.predicted_name), speaker)
         return items
