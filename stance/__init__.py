@@ -7,6 +7,7 @@
 'anonymous'
 """
 
+from stance.display.html import render
 from stance.document import Document, Mention, Quote, QuoteKind, Speaker, SpeakerType, StanceScore
 from stance.errors import DocumentTooLargeError, StanceError, StanceModelUnavailableError
 from stance.pipeline import Pipeline, PipelineConfig, load
@@ -28,4 +29,5 @@ __all__ = [
     "StanceScore",
     "__version__",
     "load",
+    "render",
 ]

@@ -214,6 +214,11 @@ class Document:
     def __len__(self) -> int:
         return len(self.quotes)
 
+    def _repr_html_(self) -> str:
+        from stance.display.html import render
+
+        return render(self)
+
     def to_records(self) -> list[dict[str, Any]]:
         return [q.to_dict(doc=self.id) for q in self.quotes]
 
