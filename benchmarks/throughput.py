@@ -33,27 +33,35 @@ def main() -> int:
     ap.add_argument("--split", default="dev")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--repeat", type=int, default=1, help="passes over the split (after one warm-up document)")
+    ap.add_argument("--quote-model", default="default", help="default, a model directory, or none (rules only)")
+    ap.add_argument("--target", action="append", default=[], help="score stance toward this target (repeatable)")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
     articles = read_polnear(args.data, args.split)
     texts = [a.text for a in articles]
     t_load = time.perf_counter()
-    nlp = stance.load()
-    nlp("Warm-up: the model is loaded before timing, Jane Doe said.")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    nlp = stance.load(quote_model=None if args.quote_model.lower() == "none" else args.quote_model)
+    targets = args.target or None
+    nlp("Warm-up: the model is loaded before timing, Jane Doe said.", targets=targets)
     load_s = time.perf_counter() - t_load
     for k in nlp.timings:
         nlp.timings[k] = 0.0
     n_quotes = 0
     t0 = time.perf_counter()
     for _ in range(args.repeat):
-        for doc in nlp.pipe(texts, batch_size=args.batch_size):
+        for doc in nlp.pipe(texts, batch_size=args.batch_size, targets=targets):
             n_quotes += len(doc.quotes)
     wall = time.perf_counter() - t0
     n_docs = len(texts) * args.repeat
     n_tokens = sum(len(t.split()) for t in texts) * args.repeat
     result = {
         "split": args.split,
+        "pipeline": repr(nlp),
+        "targets": len(args.target),
         "articles": n_docs,
         "quotes": n_quotes,
         "seconds": round(wall, 2),

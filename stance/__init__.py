@@ -9,7 +9,7 @@
 
 from stance.display.html import render
 from stance.document import Document, Mention, Quote, QuoteKind, Speaker, SpeakerType, StanceScore
-from stance.errors import DocumentTooLargeError, StanceError, StanceModelUnavailableError
+from stance.errors import DocumentTooLargeError, ModelLoadError, StanceError, StanceModelUnavailableError
 from stance.pipeline import Pipeline, PipelineConfig, load
 
 __version__ = "0.1.0"
@@ -18,6 +18,7 @@ __all__ = [
     "Document",
     "DocumentTooLargeError",
     "Mention",
+    "ModelLoadError",
     "Pipeline",
     "PipelineConfig",
     "Quote",

@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--target", action="append", default=[], metavar="TEXT", help="stance target (repeatable)")
     a.add_argument("-o", "--output", help="write records here instead of stdout")
     a.add_argument("--max-chars", type=int, default=None, help="refuse documents longer than this")
+    a.add_argument("--quote-model", default="default", metavar="DIR|default|none",
+                   help="attribution tagger: the shipped one (default), a saved model directory, or none (rules only)")
+    a.add_argument("--stance-model", default="default", metavar="DIR|default|none",
+                   help="stance classifier used with --target: the shipped one (default), a saved directory, or none")
     a.add_argument("--batch-size", type=int, default=16)
     a.add_argument("--errors", metavar="FILE", help="write error records here instead of stderr")
     a.add_argument("--keep-going", action="store_true", help="analyse every document even after a failure")
@@ -48,13 +52,23 @@ def _parser() -> argparse.ArgumentParser:
     ea.add_argument("--format", choices=["json", "table"], default="table")
     ea.add_argument("--limit", type=int, default=None, help="only the first N articles")
     ea.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% intervals (0: none)")
+    ea.add_argument("--quote-model", default="default", metavar="DIR|default|none", help="as for analyze")
     es = esub.add_parser("speakers", help="canonical-speaker accuracy on a speaker gold set over PolNeAR-format data")
     es.add_argument("--data", default=None, help="PolNeAR-format directory (default: $STANCE_DATA/polnear or ../shared/data/polnear)")
     es.add_argument("--split", default="dev")
     es.add_argument("--gold", default=None, help="speaker gold JSONL (default: the shipped PolNeAR dev set)")
     es.add_argument("--format", choices=["json", "table"], default="table")
     es.add_argument("--bootstrap", type=int, default=1000)
+    es.add_argument("--quote-model", default="default", metavar="DIR|default|none", help="as for analyze")
+
+    from stance.display.cli import add_parser as add_render_parser
+
+    add_render_parser(sub)
     return p
+
+
+def _model_option(value: str) -> str | None:
+    return None if value.lower() in ("none", "rules") else value
 
 
 def _open(path: str, resume: bool) -> IO[str]:
@@ -66,7 +80,7 @@ def _analyze(args: argparse.Namespace) -> int:
     import stance
     from stance.runner import analyze_files
 
-    config: dict[str, Any] = {}
+    config: dict[str, Any] = {"quote_model": _model_option(args.quote_model), "stance_model": _model_option(args.stance_model)}
     if args.max_chars is not None:
         config["max_chars"] = args.max_chars
     nlp = stance.load(**config)
@@ -98,10 +112,12 @@ def _analyze(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     import stance
 
+    nlp = stance.load(quote_model=_model_option(args.quote_model))
+
     if args.task == "speakers":
         from stance.evaluation.speakers import SpeakerEvaluator
 
-        result = SpeakerEvaluator(args.data, args.split, gold=args.gold, bootstrap=args.bootstrap)(stance.load())
+        result = SpeakerEvaluator(args.data, args.split, gold=args.gold, bootstrap=args.bootstrap)(nlp)
         if args.format == "json":
             sys.stdout.write(json.dumps(result, indent=2) + "\n")
             return 0
@@ -121,7 +137,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from stance.evaluation import AttributionEvaluator
 
     ev = AttributionEvaluator(args.data, args.split, limit=args.limit, bootstrap=args.bootstrap)
-    result = ev(stance.load())
+    result = ev(nlp)
     if args.format == "json":
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
     else:
@@ -150,6 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "analyze":
             return _analyze(args)
+        if args.command == "render":
+            from stance.display.cli import run as render_run
+
+            return render_run(args)
         return _evaluate(args)
     except (StanceError, FileNotFoundError, TypeError, ValueError) as err:
         _error(err)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["StanceError", "DocumentTooLargeError", "StanceModelUnavailableError", "InputError"]
+__all__ = ["StanceError", "DocumentTooLargeError", "StanceModelUnavailableError", "InputError", "ModelLoadError"]
 
 
 class StanceError(Exception):
@@ -19,3 +19,7 @@ class StanceModelUnavailableError(StanceError, RuntimeError):
 
 class InputError(StanceError, ValueError):
     """An input file or record cannot be read (malformed JSONL, missing ``text`` field, ...)."""
+
+
+class ModelLoadError(StanceError, ValueError):
+    """A saved model is missing, corrupted (checksum mismatch) or of an unsupported format version."""

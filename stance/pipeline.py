@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterable, Iterator, Sequence, Sized
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from stance._nlp import DEFAULT_SPACY_MODEL, ParsedText, load_spacy
@@ -24,6 +26,8 @@ from stance.quotes import ExtractorConfig, RuleExtractor
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+    from stance.quotes.hybrid import HybridExtractor
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +41,20 @@ DEFAULT_MAX_CHARS = 2_000_000
 class PipelineConfig:
     """Configuration of the whole pipeline.
 
-    ``max_chars``: longest document accepted; a longer one raises
-    :class:`~stance.errors.DocumentTooLargeError` (never a silent cut). ``progress``: show a
-    progress bar in :meth:`Pipeline.pipe` (``None``: only for 50 documents or more).
+    ``quote_model``: the trained attribution tagger used with the direct-quote rules —
+    ``"default"`` (the model shipped in ``stance/models/attribution-tagger``), a directory
+    saved by :meth:`~stance.quotes.tagger.AttributionTagger.save_pretrained`, or ``None`` for
+    the rules alone (faster, lower recall on indirect speech). ``max_chars``: longest document
+    accepted; a longer one raises :class:`~stance.errors.DocumentTooLargeError` (never a
+    silent cut). ``progress``: show a progress bar in :meth:`Pipeline.pipe` (``None``: only
+    for 50 documents or more). ``stance_model``: the (quote, target, context) stance
+    classifier used when targets are given — ``"default"`` (``stance/models/stance-minilm``),
+    a saved directory, or ``None`` (asking for targets then raises
+    :class:`~stance.errors.StanceModelUnavailableError`).
     """
 
+    quote_model: str | None = "default"
+    stance_model: str | None = "default"
     spacy_model: str = DEFAULT_SPACY_MODEL
     max_chars: int = DEFAULT_MAX_CHARS
     progress: bool | None = None
@@ -53,6 +66,20 @@ class PipelineConfig:
             raise ValueError(f"PipelineConfig.max_chars must be a positive int, got {self.max_chars!r}")
         if not isinstance(self.spacy_model, str) or not self.spacy_model:
             raise ValueError("PipelineConfig.spacy_model must name an installed spaCy model")
+        for name in ("quote_model", "stance_model"):
+            value = getattr(self, name)
+            if value is not None and value != "default" and (
+                not isinstance(value, (str, os.PathLike)) or not os.path.isdir(value)
+            ):
+                raise FileNotFoundError(
+                    f"no model directory at {value!r} for {name}; pass {name}='default' for the shipped "
+                    f"model or {name}=None to go without"
+                )
+
+
+#: where the shipped models live
+DEFAULT_QUOTE_MODEL = Path(__file__).parent / "models" / "attribution-tagger"
+DEFAULT_STANCE_MODEL = Path(__file__).parent / "models" / "stance-minilm"
 
 
 def _check_text(text: object) -> str:
@@ -66,18 +93,14 @@ def _check_text(text: object) -> str:
 
 
 def _check_targets(targets: object) -> list[str]:
+    """Validate targets: ``None``, a string or a list of non-empty strings (duplicates dropped)."""
     if targets is None:
         return []
     if isinstance(targets, str):
         targets = [targets]
     if not isinstance(targets, (list, tuple)) or not all(isinstance(t, str) and t.strip() for t in targets):
         raise TypeError("targets must be a non-empty string or a list of non-empty strings")
-    if targets:
-        raise StanceModelUnavailableError(
-            "stance toward targets needs a stance model, and none ships with this version of "
-            "stance; run without targets to get quotes and speakers"
-        )
-    return list(targets)
+    return list(dict.fromkeys(t.strip() for t in targets))
 
 
 class Pipeline:
@@ -90,11 +113,12 @@ class Pipeline:
 
     def __init__(self, config: PipelineConfig | None = None) -> None:
         self.config = config or PipelineConfig()
-        self.extractor = RuleExtractor(self.config.extractor)
+        self._extractor: RuleExtractor | HybridExtractor | None = None
+        self._stance: Any = None  # a stance.targets.StanceClassifier once loaded
         self.resolver = RuleResolver(self.config.resolver)
         self._spacy: Any = None
-        #: seconds spent per stage since the pipeline was made (``parse``, ``quotes``, ``speakers``)
-        self.timings: dict[str, float] = {"parse": 0.0, "quotes": 0.0, "speakers": 0.0}
+        #: seconds spent per stage since the pipeline was made (``parse``, ``quotes``, ``speakers``, ``stance``)
+        self.timings: dict[str, float] = {"parse": 0.0, "quotes": 0.0, "speakers": 0.0, "stance": 0.0}
 
     @property
     def spacy(self) -> Any:
@@ -102,8 +126,40 @@ class Pipeline:
             self._spacy = load_spacy(self.config.spacy_model)
         return self._spacy
 
+    @property
+    def extractor(self) -> RuleExtractor | HybridExtractor:
+        """The quote extractor, loaded on first use (the tagger's weights load lazily)."""
+        if self._extractor is None:
+            rules = RuleExtractor(self.config.extractor)
+            if self.config.quote_model is None:
+                self._extractor = rules
+            else:
+                from stance.quotes.hybrid import HybridExtractor
+                from stance.quotes.tagger import AttributionTagger
+
+                path = DEFAULT_QUOTE_MODEL if self.config.quote_model == "default" else Path(self.config.quote_model)
+                self._extractor = HybridExtractor(AttributionTagger.from_pretrained(path), rules)
+        return self._extractor
+
+    @property
+    def stance(self) -> Any:
+        """The stance classifier, loaded on first use; raises if none is configured or shipped."""
+        if self._stance is None:
+            path = DEFAULT_STANCE_MODEL if self.config.stance_model == "default" else self.config.stance_model
+            if path is None or not (Path(path) / "config.json").is_file():
+                raise StanceModelUnavailableError(
+                    "stance toward targets needs a stance model and none is available "
+                    f"(stance_model={self.config.stance_model!r}); run without targets, or pass "
+                    "stance_model=<directory saved by StanceClassifier.save_pretrained>"
+                )
+            from stance.targets import StanceClassifier
+
+            self._stance = StanceClassifier.from_pretrained(path)
+        return self._stance
+
     def __repr__(self) -> str:
-        return f"Pipeline(spacy_model={self.config.spacy_model!r}, extractor=rules-v1, resolver=rules-v1)"
+        model = "rules" if self.config.quote_model is None else f"tagger({self.config.quote_model})+rules"
+        return f"Pipeline(quotes={model}, speakers=rules-v1, spacy_model={self.config.spacy_model!r})"
 
     # -- public API ----------------------------------------------------------------------------
     @overload
@@ -126,8 +182,8 @@ class Pipeline:
         batch_size: int = 16,
     ) -> Any:
         if isinstance(data, (str, bytes)):
-            _check_targets(targets)
-            return self._analyze([_check_text(data)], [id])[0]
+            wanted = self._targets(targets)
+            return self._analyze([_check_text(data)], [id], targets=wanted)[0]
         if isinstance(data, list):
             return list(self.pipe(data, targets=targets, batch_size=batch_size))
         try:
@@ -160,7 +216,7 @@ class Pipeline:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         if errors not in ("raise", "skip"):
             raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
-        _check_targets(targets)
+        wanted = self._targets(targets)
         total = len(texts) if isinstance(texts, Sized) else None
         show = self.config.progress if self.config.progress is not None else (total or 0) >= 50
         id_iter = iter(ids) if ids is not None else None
@@ -173,11 +229,11 @@ class Pipeline:
                 batch.append(text)
                 batch_ids.append(next(id_iter, None) if id_iter is not None else None)
                 if len(batch) == batch_size:
-                    yield from self._analyze(batch, batch_ids, errors)
+                    yield from self._analyze(batch, batch_ids, errors, wanted)
                     bar.update(len(batch))
                     batch, batch_ids = [], []
             if batch:
-                yield from self._analyze(batch, batch_ids, errors)
+                yield from self._analyze(batch, batch_ids, errors, wanted)
                 bar.update(len(batch))
 
     # -- internals -----------------------------------------------------------------------------
@@ -191,7 +247,16 @@ class Pipeline:
             )
         return text
 
-    def _analyze(self, items: list[Any], ids: list[str | None], errors: str = "raise") -> list[Document]:
+    def _targets(self, targets: object) -> list[str]:
+        """Validated targets; loads the stance model now, so a missing one fails before any work."""
+        wanted = _check_targets(targets)
+        if wanted:
+            _ = self.stance
+        return wanted
+
+    def _analyze(
+        self, items: list[Any], ids: list[str | None], errors: str = "raise", targets: Sequence[str] = ()
+    ) -> list[Document]:
         texts: list[str] = []
         failed: dict[int, str] = {}
         for k, (item, doc_id) in enumerate(zip(items, ids, strict=True)):
@@ -204,7 +269,7 @@ class Pipeline:
                 texts.append("")
         good = [k for k in range(len(texts)) if k not in failed]
         try:
-            done = self._run([texts[k] for k in good], [ids[k] for k in good])
+            done = self._run([texts[k] for k in good], [ids[k] for k in good], targets)
         except Exception:
             if errors == "raise":
                 raise
@@ -212,7 +277,7 @@ class Pipeline:
             done = []
             for k in good:
                 try:
-                    done.extend(self._run([texts[k]], [ids[k]]))
+                    done.extend(self._run([texts[k]], [ids[k]], targets))
                 except Exception:
                     logger.exception("document %s could not be analysed", ids[k])
                     failed[k] = "InternalError: the pipeline failed on this document (see the log)"
@@ -225,21 +290,39 @@ class Pipeline:
                 out.append(next(it))
         return out
 
-    def _run(self, texts: list[str], ids: list[str | None]) -> list[Document]:
+    def _run(self, texts: list[str], ids: list[str | None], targets: Sequence[str] = ()) -> list[Document]:
         todo = [k for k, t in enumerate(texts) if t.strip()]
         t0 = time.perf_counter()
         parsed = ParsedText.from_texts([texts[k] for k in todo], self.spacy)
         self.timings["parse"] += time.perf_counter() - t0
         docs = [Document(text=t, id=i) for t, i in zip(texts, ids, strict=True)]
-        for k, p in zip(todo, parsed, strict=True):
-            t0 = time.perf_counter()
-            raw = self.extractor(p)
-            t1 = time.perf_counter()
+        t0 = time.perf_counter()
+        raws = self.extractor.predict_batch(parsed)
+        self.timings["quotes"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for k, p, raw in zip(todo, parsed, raws, strict=True):
             resolution = self.resolver(p, raw)
             docs[k] = _assemble(texts[k], ids[k], raw, resolution)
-            self.timings["quotes"] += t1 - t0
-            self.timings["speakers"] += time.perf_counter() - t1
+        self.timings["speakers"] += time.perf_counter() - t0
+        if targets:
+            t0 = time.perf_counter()
+            docs = self._score_stance(docs, targets)
+            self.timings["stance"] += time.perf_counter() - t0
         return docs
+
+    def _score_stance(self, docs: list[Document], targets: Sequence[str]) -> list[Document]:
+        """Every quote of every document against every target, in one batched pass; the
+        quote's paragraph and speaker are the context."""
+        quotes = [(d, q) for d in docs for q in d.quotes]
+        if not quotes:
+            return docs
+        contexts = [f"{q.speaker.name}: {_paragraph(d.text, q.start, q.end)}" for d, q in quotes]
+        scores = self.stance.predict_grid([q.text for _, q in quotes], list(targets), contexts)
+        it = iter(scores)
+        return [
+            replace(d, quotes=tuple(replace(q, stance=next(it)) for q in d.quotes)) if d.quotes else d
+            for d in docs
+        ]
 
     def _analyze_frame(
         self, frame: pd.DataFrame, targets: Sequence[str] | None, text_column: str,
@@ -257,6 +340,15 @@ class Pipeline:
         frames = [d.to_pandas().assign(doc=key) for d, key in zip(docs, keys, strict=True)]
         out = pd.concat(frames, ignore_index=True) if frames else Document("").to_pandas()
         return out
+
+
+def _paragraph(text: str, start: int, end: int, limit: int = 1500) -> str:
+    """The paragraph(s) holding ``text[start:end]``, cut to ``limit`` characters around it."""
+    a = text.rfind("\n", 0, start) + 1
+    b = text.find("\n", end)
+    b = len(text) if b < 0 else b
+    a, b = max(a, start - limit // 2), min(b, end + limit // 2)
+    return " ".join(text[a:b].split())
 
 
 def _assemble(text: str, doc_id: str | None, raw: list[RawQuote], res: Resolution) -> Document:

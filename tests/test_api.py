@@ -75,8 +75,11 @@ def test_record_fields_are_the_contract(nlp: stance.Pipeline) -> None:
 
 
 def test_targets_fail_clearly_without_stance_model(nlp: stance.Pipeline) -> None:
+    no_model = stance.load(quote_model=None, stance_model=None)
     with pytest.raises(stance.StanceModelUnavailableError, match="stance model"):
-        nlp(TEXT, targets=["the plan"])
+        no_model(TEXT, targets=["the plan"])
+    with pytest.raises(stance.StanceModelUnavailableError, match="stance model"):
+        list(no_model.pipe([TEXT], targets="the plan"))
     with pytest.raises(TypeError, match="targets"):
         nlp(TEXT, targets=[3])  # type: ignore[list-item]
 

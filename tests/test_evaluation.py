@@ -98,7 +98,7 @@ def test_evaluator_end_to_end(corpus: Path, nlp: stance.Pipeline) -> None:
 
 
 def test_cli_evaluate_json_any_split(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["evaluate", "attribution", "--data", str(corpus), "--split", "other", "--format", "json", "--bootstrap", "0"]) == 0
+    assert main(["evaluate", "attribution", "--data", str(corpus), "--split", "other", "--format", "json", "--bootstrap", "0", "--quote-model", "none"]) == 0
     result = json.loads(capsys.readouterr().out)
     keys = {"source_exact_f1", "cue_exact_f1", "content_exact_f1", "source_overlap_f1", "cue_overlap_f1", "content_overlap_f1", "n_docs"}
     assert keys <= set(result)
@@ -168,6 +168,6 @@ def test_speaker_evaluator_catches_a_merged_anonymous_source(tmp_path: Path, nlp
 
 def test_cli_evaluate_speakers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root, gold = _speaker_gold(tmp_path)
-    assert main(["evaluate", "speakers", "--data", str(root), "--gold", str(gold), "--format", "json", "--bootstrap", "0"]) == 0
+    assert main(["evaluate", "speakers", "--data", str(root), "--gold", str(gold), "--format", "json", "--bootstrap", "0", "--quote-model", "none"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert {"accuracy_pronoun", "accuracy_descriptor", "anonymous_f1", "type_macro_f1"} <= set(result)

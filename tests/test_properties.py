@@ -38,7 +38,7 @@ TEXTS = st.lists(FRAGMENT, max_size=40).map("".join)
 PER_DOCUMENT_SECONDS = 10.0
 #: a longer fuzz campaign: STANCE_FUZZ_EXAMPLES=3000 pytest tests/test_properties.py -k generated
 FUZZ_EXAMPLES = int(os.environ.get("STANCE_FUZZ_EXAMPLES", "120"))
-_nlp = stance.load()
+_nlp = stance.load(quote_model=None)  # the rules; the tagger has tests of its own
 
 
 def check_invariants(text: str, doc: stance.Document) -> None:

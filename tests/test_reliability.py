@@ -36,7 +36,7 @@ def _mixed_corpus(tmp_path: Path) -> Path:
 def test_every_input_is_accounted_for(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = _mixed_corpus(tmp_path)
     errors = tmp_path / "errors.jsonl"
-    rc = main(["analyze", str(d), "--keep-going", "--max-chars", "10000", "--errors", str(errors)])
+    rc = main(["analyze", str(d), "--quote-model", "none", "--keep-going", "--max-chars", "10000", "--errors", str(errors)])
     out, err = capsys.readouterr()
     assert rc == 1
     failed = [json.loads(line) for line in errors.read_text(encoding="utf-8").splitlines()]
@@ -46,7 +46,7 @@ def test_every_input_is_accounted_for(tmp_path: Path, capsys: pytest.CaptureFixt
     assert f"{n_in} documents, 4 ok, 4 failed" in err
     recs = [json.loads(line) for line in out.splitlines()]
     # the valid documents are unchanged by the bad ones around them
-    alone = stance.load()(GOOD).to_records()
+    alone = stance.load(quote_model=None)(GOOD).to_records()
     for doc_id in (str(d / "a_valid.txt"), "j-ok"):
         got = [{**r, "doc": None} for r in recs if r["doc"] == doc_id]
         assert got == alone
@@ -54,13 +54,13 @@ def test_every_input_is_accounted_for(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_stops_at_first_failure_without_keep_going(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = _mixed_corpus(tmp_path)
-    rc = main(["analyze", str(d), "--max-chars", "10000", "--batch-size", "1"])
+    rc = main(["analyze", str(d), "--quote-model", "none", "--max-chars", "10000", "--batch-size", "1"])
     _, err = capsys.readouterr()
     assert rc == 1 and "stopped at the first failure" in err and "3 documents, 2 ok, 1 failed" in err
 
 
 def test_pipe_skip_policy_keeps_order_and_results(nlp: stance.Pipeline) -> None:
-    small = stance.load(max_chars=500)
+    small = stance.load(max_chars=500, quote_model=None)
     items = [GOOD, 42, "x" * 501, "", GOOD]
     docs = list(small.pipe(items, errors="skip", ids=list("abcde")))
     assert [d.id for d in docs] == list("abcde")
@@ -91,7 +91,7 @@ def _corpus_jsonl(path: Path, n: int) -> None:
 
 
 def _analyze_cmd(src: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "stance", "analyze", str(src), "-o", str(out), "--batch-size", "4", *extra]
+    return [sys.executable, "-m", "stance", "analyze", str(src), "-o", str(out), "--batch-size", "4", "--quote-model", "none", *extra]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
@@ -126,8 +126,8 @@ def test_resume_refuses_other_inputs(tmp_path: Path, capsys: pytest.CaptureFixtu
     a.write_text(GOOD, encoding="utf-8")
     b.write_text(GOOD, encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    assert main(["analyze", str(a), "-o", str(out)]) == 0
-    assert main(["analyze", str(b), "-o", str(out), "--resume"]) == 1
+    assert main(["analyze", str(a), "-o", str(out), "--quote-model", "none"]) == 0
+    assert main(["analyze", str(b), "-o", str(out), "--resume", "--quote-model", "none"]) == 1
     assert "other inputs" in capsys.readouterr().err
     assert main(["analyze", str(a), "--resume"]) == 1
     assert "--resume needs -o" in capsys.readouterr().err

@@ -57,5 +57,5 @@ def test_long_document_keeps_offsets(nlp: stance.Pipeline) -> None:
 @pytest.mark.slow
 def test_five_megabyte_document_with_raised_limit() -> None:
     big = "Jane Doe said the plan was dead. " * 160_000
-    doc = stance.load(max_chars=6_000_000)(big)
+    doc = stance.load(max_chars=6_000_000, quote_model=None)(big)
     assert len(doc.quotes) == 160_000

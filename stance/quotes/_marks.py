@@ -172,3 +172,24 @@ def _find(text: str) -> list[QuotedSpan]:
             open_at, open_mark, single, expect_close, paragraphs = i, ch, True, {"'"}, 1
         i += 1
     return [s for s in spans if any(c.isalnum() for c in text[s.start + 1 : s.end - 1])]
+
+
+_KIND_MARKS = set("\"'\u201c\u201d\u201e\u2018\u2019\u201a\u00ab\u00bb\u2039\u203a")
+
+
+def content_kind(text: str) -> str:
+    """The kind of a content span from its marks: ``direct``, ``mixed`` or ``indirect``.
+
+    >>> content_kind('"We will win,"'), content_kind('the plan was "dead"'), content_kind("it's over")
+    ('direct', 'mixed', 'indirect')
+    """
+    t = text.strip()
+    if len(t) > 1 and t[0] in _KIND_MARKS and (t[-1] in _KIND_MARKS or t[-2] in _KIND_MARKS):
+        return "direct"
+    for k, ch in enumerate(t):
+        if ch in _KIND_MARKS:
+            prev = t[k - 1] if k else " "
+            nxt = t[k + 1] if k + 1 < len(t) else " "
+            if not (prev.isalnum() and nxt.isalnum()):
+                return "mixed"
+    return "indirect"

