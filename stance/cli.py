@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     es.add_argument("--bootstrap", type=int, default=1000)
     es.add_argument("--quote-model", default="default", metavar="DIR|default|none", help="as for analyze")
 
+    t = sub.add_parser(
+        "train", help="reproduce a shipped model (arguments after the task go to its trainer; see TASK --help)",
+        add_help=False,
+    )
+    t.add_argument("task", choices=sorted(_TRAINERS), help="which model to train")
+    t.add_argument("args", nargs=argparse.REMAINDER, help="the trainer's own options")
+
     from stance.display.cli import add_parser as add_render_parser
 
     add_render_parser(sub)
@@ -152,6 +159,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: the trainer module of each ``stance train TASK`` (each has a ``main(argv) -> int``)
+_TRAINERS = {
+    "attribution": "stance.quotes.train_tagger",
+}
+
+
+def _train(args: argparse.Namespace) -> int:
+    import importlib
+
+    module = importlib.import_module(_TRAINERS[args.task])
+    return int(module.main(args.args))
+
+
 def _error(err: BaseException) -> None:
     sys.stderr.write(f"stance: error: {err}\n")
 
@@ -166,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "analyze":
             return _analyze(args)
+        if args.command == "train":
+            return _train(args)
         if args.command == "render":
             from stance.display.cli import run as render_run
 

@@ -130,3 +130,10 @@ def test_read_inputs_sorted_and_sniffed(tmp_path: Path) -> None:
     (tmp_path / "c.bin").write_bytes(b"\x00\x01")
     docs = list(read_inputs([str(tmp_path)]))
     assert [(d.id, d.text) for d in docs] == [("x", "t"), (str(tmp_path / "b.txt"), "Hi")]
+
+
+def test_train_forwards_to_the_trainer(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "attribution", "--help"])
+    assert exc.value.code == 0
+    assert "--epochs" in capsys.readouterr().out
