@@ -97,6 +97,9 @@ CUES = [
     ('"We are ready," she added.', "added"),
     ('"We are ready," she insisted.', "insisted"),
     ('"We are ready," she grumbled.', "grumbled"),
+    ('"We are ready," she sighed.', "sighed"),
+    ("Jane Doe warned that the talks could collapse.", "warned"),
+    ('"We are ready," Jane Doe told reporters.', "told"),
 ]
 
 
