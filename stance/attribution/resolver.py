@@ -18,13 +18,18 @@ The v1 resolver is rule-based (a baseline for the learned model of a later relea
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from stance._nlp import ParsedText, Token
 from stance._spans import RawQuote, Span
 from stance.document import SpeakerType
+
+if TYPE_CHECKING:
+    from stance.attribution.ranker import Candidate, MentionRanker
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +69,13 @@ _STRIP_NAME = re.compile(r"^(?:the\s+)|(?:'s|\u2019s)$", re.I)
 
 @dataclass(frozen=True)
 class ResolverConfig:
-    """``pronoun_window``: how many characters back a pronoun looks for its antecedent."""
+    """``pronoun_window``: how many characters back a pronoun looks for its antecedent;
+    ``ranker``: a speaker-ranker directory for "he"/"she" (``None``: the rules)."""
 
     pronoun_window: int = 3000
+    #: directory of a trained :class:`~stance.attribution.ranker.MentionRanker`; when set, the
+    #: antecedent of "he"/"she" is the candidate it scores best instead of the rules' choice
+    ranker: str | None = None
 
     def __post_init__(self) -> None:
         if self.pronoun_window <= 0:
@@ -102,6 +111,12 @@ class RuleResolver:
     def __init__(self, config: ResolverConfig | None = None) -> None:
         self.config = config or ResolverConfig()
         self._genders: dict[str, str] = {}
+        self._assigned: list[int] = []
+        self.ranker: MentionRanker | None = None
+        if self.config.ranker is not None:
+            from stance.attribution.ranker import MentionRanker
+
+            self.ranker = MentionRanker.from_pretrained(self.config.ranker)
 
     def __call__(self, parsed: ParsedText, quotes: list[RawQuote]) -> Resolution:
         return self.predict(parsed, quotes)
@@ -256,6 +271,14 @@ class RuleResolver:
         self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object],
         quoted: list[Span],
     ) -> Cluster | None:
+        if self.ranker is not None and info["gender"] in ("m", "f") and info["number"] == "sg":
+            return self._ranked_antecedent(parsed, clusters, span, info, quoted)
+        return self._rule_pronoun_antecedent(parsed, clusters, span, info, quoted)
+
+    def _rule_pronoun_antecedent(
+        self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object],
+        quoted: list[Span],
+    ) -> Cluster | None:
         gender, number = info["gender"], info["number"]
         lo = span[0] - self.config.pronoun_window
         if number == "pl" or gender == "n":
@@ -287,6 +310,44 @@ class RuleResolver:
             if head is not None and toks[head.i].dep in ("nsubj", "nsubjpass"):
                 return self._named_cluster(parsed, clusters, ent)
         return best
+
+    def _prev_cluster(self, clusters: list[Cluster]) -> int | None:
+        """The cluster of the latest quote attributed so far to a speaker (not "unknown")."""
+        for k in reversed(self._assigned):
+            if clusters[k].name != "unknown" or clusters[k].mentions:
+                return k
+        return None
+
+    def _pronoun_candidates(
+        self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object], quoted: list[Span]
+    ) -> list[Candidate]:
+        """The ranker's candidates for a he/she source, with features; the rules' own choice
+        (made on a copy of the clusters, so nothing changes) is one of the features."""
+        from stance.attribution.ranker import pronoun_candidates
+
+        shadow = copy.deepcopy(clusters)
+        ruled = self._rule_pronoun_antecedent(parsed, shadow, span, info, quoted)
+        rule_key: int | str | None = None
+        if ruled is not None:
+            rule_key = ruled.id if ruled.id < len(clusters) else ruled.name
+        return pronoun_candidates(
+            parsed, clusters, span, str(info["gender"]), quoted, self.config.pronoun_window, self._genders,
+            self._prev_cluster(clusters), self._clean, self._same_name, rule_key,
+        )
+
+    def _ranked_antecedent(
+        self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object], quoted: list[Span]
+    ) -> Cluster | None:
+        """The candidate (speaker cluster or person named in the window) the ranker scores best."""
+        assert self.ranker is not None
+        cands = self._pronoun_candidates(parsed, clusters, span, info, quoted)
+        if not cands:
+            return None
+        scores = self.ranker.score([c.features for c in cands])
+        best = cands[max(range(len(cands)), key=lambda k: scores[k])]
+        if isinstance(best.key, int):
+            return clusters[best.key]
+        return self._named_cluster(parsed, clusters, best.key)  # type: ignore[arg-type]
 
     def _role_antecedent(self, parsed: ParsedText, clusters: list[Cluster], span: Span, head: str) -> Cluster | None:
         """"the Indiana governor" after "Indiana Gov. Mike Pence" or "Mike Pence, the governor,":
@@ -331,6 +392,7 @@ class RuleResolver:
         by_mention: dict[Span, int] = {}
         unknown: Cluster | None = None
         assignment: list[int] = []
+        self._assigned = assignment
         self._genders = self._gender_evidence(parsed)
         quoted = [sp for rq in quotes if rq.kind != "indirect" for sp in rq.spans]
         for rq in quotes:

@@ -1,0 +1,459 @@
+"""Train the pronoun speaker ranker (:class:`~stance.attribution.ranker.MentionRanker`) on PDNC.
+
+``python -m stance.attribution.train_ranker --pdnc ../shared/data/pdnc --output stance/models/speaker-ranker --seed 0``
+
+Examples are PDNC's *Anaphoric* quotes whose referring expression is "he"/"she" ("said he").
+For each, a window of the novel (about 2,000 characters before the pronoun, paragraph-aligned;
+nearby examples share a window) is parsed with spaCy and run through the rule resolver as if
+it were a news article, with the gold quotes of the window as its quotes and their referring
+expressions as sources. At each example pronoun the candidates are exactly the ones the
+resolver's ranker hook scores (speaker clusters and persons named in the window, see
+:func:`~stance.attribution.ranker.pronoun_candidates`); a candidate is positive when it is the
+gold speaker (names matched to PDNC's ``character_info`` aliases, an unnamed cluster by the gold
+speakers of its quotes). Character genders from ``character_info`` are never features.
+
+Whole novels are held out (:data:`HELD_OUT`); on them the script reports the accuracy of the
+pronoun's speaker for the rules and for the ranker, both run end to end through the resolver.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import logging
+import math
+import random
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stance._nlp import ParsedText, Token, load_spacy
+from stance._spans import RawQuote, Span
+from stance.attribution.ranker import (
+    FEATURES,
+    LIBRARY_VERSION,
+    Candidate,
+    MentionRanker,
+)
+from stance.attribution.resolver import Cluster, ResolverConfig, RuleResolver
+
+logger = logging.getLogger(__name__)
+
+#: novels never trained on (nor used for model selection); reported in the model card
+HELD_OUT = (
+    "Emma", "PrideAndPrejudice", "TheSignOfTheFour", "ThePictureOfDorianGray", "TheAwakening", "DaisyMiller",
+)
+#: novels used to pick the model variant (linear vs MLP, epochs) — part of training data otherwise
+VALIDATION = ("HowardsEnd", "TheGambler", "AnneOfGreenGables")
+CONTEXT = 2000
+MAX_CHUNK = 5000
+_PRONOUN = re.compile(r"\b(he|she)\b", re.I)
+_VERBS = frozenset(
+    "said says say cried asked replied answered added continued began exclaimed returned whispered "
+    "shouted observed remarked went on and then had has was is murmured called interrupted resumed "
+    "rejoined thought".split()
+)
+
+
+@dataclass
+class Novel:
+    name: str
+    text: str
+    quotes: list[dict[str, Any]]  # sorted: spans, source, speaker, target (bool)
+    aliases: dict[str, set[str]]  # character main name -> lower-cased aliases
+
+
+@dataclass
+class Chunk:
+    novel: str
+    offset: int
+    text: str
+    quotes: list[RawQuote]
+    speakers: list[str]
+    targets: set[int]  # indices into quotes
+    parsed: ParsedText | None = None
+
+
+@dataclass
+class Example:
+    novel: str
+    gold: str
+    features: list[list[float]]
+    labels: list[bool]
+    rule_correct: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _flex(s: str) -> str:
+    """A regex for ``s`` tolerant of line breaks, dropped periods ("Mr Knightley") and
+    apostrophes ("Woodhouses")."""
+    parts = []
+    for w in s.split():
+        w = w.rstrip(".")
+        core = re.escape(w[:-1]) + "['\u2019]?s" if len(w) > 2 and w.endswith("s") else re.escape(w)
+        parts.append(core + r"\.?")
+    return r"[\s,]+".join(parts)
+
+
+def _strip_verbs(text: str, start: int) -> Span | None:
+    words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[\w.'\u2019-]+", text)]
+
+    def verbish(w: str) -> bool:
+        lw = w.lower().strip(".")
+        return w[:1].islower() and (lw in _VERBS or lw.endswith(("ed", "ly")))
+
+    while words and verbish(words[0][2]):
+        words.pop(0)
+    while words and verbish(words[-1][2]):
+        words.pop()
+    if not words:
+        return None
+    return (start + words[0][0], start + words[-1][1])
+
+
+def load_novel(root: Path, name: str) -> Novel:
+    import pandas as pd
+
+    d = root / name
+    text = (d / "novel_text.txt").read_text(encoding="utf-8")
+    chars = pd.read_csv(d / "character_info.csv")
+    aliases: dict[str, set[str]] = {}
+    for _, r in chars.iterrows():
+        names = {str(r["Main Name"])}
+        try:
+            names |= set(ast.literal_eval(str(r["Aliases"])))
+        except (ValueError, SyntaxError):
+            pass
+        aliases[str(r["Main Name"])] = {" ".join(n.lower().split()) for n in names}
+    q = pd.read_csv(d / "quotation_info.csv")
+    rows: list[dict[str, Any]] = []
+    for _, r in q.iterrows():
+        try:
+            spans = [tuple(s) for s in ast.literal_eval(str(r["quoteByteSpans"]))]
+        except (ValueError, SyntaxError):
+            continue
+        if not spans:
+            continue
+        rows.append({"spans": spans, "speaker": str(r["speaker"]), "type": str(r["quoteType"]),
+                     "ref": r["referringExpression"] if isinstance(r["referringExpression"], str) else ""})
+    rows.sort(key=lambda r: r["spans"][0][0])
+    for k, r in enumerate(rows):
+        r["source"], r["target"] = None, False
+        if not r["ref"].strip():
+            continue
+        qs, qe = r["spans"][0][0], r["spans"][-1][1]
+        lo = max(rows[k - 1]["spans"][-1][1] if k else 0, qs - 400)
+        hi = min(rows[k + 1]["spans"][0][0] if k + 1 < len(rows) else len(text), qe + 400)
+        best: tuple[int, int, int] | None = None
+        for m in re.finditer(_flex(r["ref"]), text[lo:hi]):
+            a, b = lo + m.start(), lo + m.end()
+            if any(a < e and s < b for s, e in r["spans"]):
+                continue
+            dist = min(abs(a - e) if a >= e else abs(s - b) for s, e in r["spans"])
+            if best is None or dist < best[0]:
+                best = (dist, a, b)
+        if best is None:
+            continue
+        _, a, b = best
+        seg = text[a:b]
+        pm = _PRONOUN.search(seg)
+        if r["type"] == "Anaphoric" and pm is not None and len(seg.split()) <= 4:
+            r["source"], r["target"] = (a + pm.start(), a + pm.end()), True
+            continue
+        found = None
+        for al in sorted(aliases.get(r["speaker"], ()), key=len, reverse=True):
+            m2 = re.search(_flex(al), seg, re.I)
+            if m2 is not None:
+                found = (a + m2.start(), a + m2.end())
+                break
+        r["source"] = found or _strip_verbs(seg, a)
+    return Novel(name, text, rows, aliases)
+
+
+def make_chunks(novel: Novel, max_targets: int | None, rng: random.Random) -> list[Chunk]:
+    text = novel.text
+    targets = [k for k, r in enumerate(novel.quotes) if r["target"]]
+    if max_targets is not None and len(targets) > max_targets:
+        targets = sorted(rng.sample(targets, max_targets))
+    spans: list[list[int]] = []  # [start, end, target indices...]
+    for k in targets:
+        r = novel.quotes[k]
+        p = r["source"][0]
+        ws = max(0, p - CONTEXT)
+        nl = text.find("\n", ws, p)
+        ws = nl + 1 if nl >= 0 and ws > 0 else ws
+        end = max(r["spans"][-1][1], r["source"][1])
+        nl = text.find("\n", end, end + 300)
+        end = nl if nl >= 0 else min(len(text), end + 300)
+        if spans and ws < spans[-1][1] and end - spans[-1][0] <= MAX_CHUNK:
+            spans[-1][1] = max(spans[-1][1], end)
+            spans[-1].append(k)
+        else:
+            spans.append([ws, end, k])
+    chunks = []
+    for s, e, *ks in spans:
+        quotes: list[RawQuote] = []
+        speakers: list[str] = []
+        tset: set[int] = set()
+        for k, r in enumerate(novel.quotes):
+            if r["spans"][0][0] < s or r["spans"][-1][1] > e:
+                continue
+            src = r["source"]
+            if src is not None and not (s <= src[0] and src[1] <= e):
+                src = None
+            if k in ks:
+                tset.add(len(quotes))
+            quotes.append(RawQuote(
+                tuple((a - s, b - s) for a, b in r["spans"]), "direct",
+                source=(src[0] - s, src[1] - s) if src else None,
+            ))
+            speakers.append(r["speaker"])
+        chunks.append(Chunk(novel.name, s, text[s:e], quotes, speakers, tset))
+    return chunks
+
+
+def character_of(name: str, aliases: dict[str, set[str]]) -> str | None:
+    """The character a name refers to: exact alias, else the unique character with an alias
+    that the name ends (or that ends the name)."""
+    low = " ".join(name.lower().split())
+    if not low:
+        return None
+    exact = [c for c, al in aliases.items() if low in al]
+    if len(exact) == 1:
+        return exact[0]
+    toks = low.split()
+    hits = set()
+    for c, al in aliases.items():
+        for a in al:
+            at = a.split()
+            short, long_ = (toks, at) if len(toks) <= len(at) else (at, toks)
+            if short == long_[-len(short):]:
+                hits.add(c)
+    return next(iter(hits)) if len(hits) == 1 else None
+
+
+class _Recorder(RuleResolver):
+    """The resolver, recording at each example pronoun its candidates, their labels and whether
+    the resolver's own choice (rules or ranker) was the gold speaker."""
+
+    def __init__(self, config: ResolverConfig, chunk: Chunk, aliases: dict[str, set[str]]) -> None:
+        super().__init__(config)
+        self.chunk, self.aliases = chunk, aliases
+        self.by_source = {q.source: k for k, q in enumerate(chunk.quotes) if q.source is not None}
+        self.examples: list[Example] = []
+
+    def _identity(self, c: Cluster) -> str | None:
+        if c.named:
+            who = character_of(c.name, self.aliases)
+            if who is not None:
+                return who
+        golds = Counter(self.chunk.speakers[i] for i, k in enumerate(self._assigned) if k == c.id)
+        return golds.most_common(1)[0][0] if golds else None
+
+    def _pronoun_antecedent(
+        self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object], quoted: list[Span],
+    ) -> Cluster | None:
+        k = self.by_source.get(span)
+        if k is None or k not in self.chunk.targets or info["gender"] not in ("m", "f"):
+            return super()._pronoun_antecedent(parsed, clusters, span, info, quoted)
+        gold = self.chunk.speakers[k]
+        cands: list[Candidate] = self._pronoun_candidates(parsed, clusters, span, info, quoted)
+        labels = []
+        for c in cands:
+            who = self._identity(clusters[c.key]) if isinstance(c.key, int) else character_of(c.name, self.aliases)
+            labels.append(who == gold)
+        choice = super()._pronoun_antecedent(parsed, clusters, span, info, quoted)
+        ok = choice is not None and self._identity(choice) == gold
+        self.examples.append(Example(self.chunk.novel, gold, [c.features for c in cands], labels, ok))
+        return choice
+
+
+def collect(chunks: list[Chunk], novels: dict[str, Novel], config: ResolverConfig) -> list[Example]:
+    out: list[Example] = []
+    for ch in chunks:
+        assert ch.parsed is not None
+        rec = _Recorder(config, ch, novels[ch.novel].aliases)
+        rec.predict(ch.parsed, ch.quotes)
+        out.extend(rec.examples)
+    return out
+
+
+def train(
+    examples: list[Example], hidden: int, epochs: int, seed: int, lr: float = 0.05, l2: float = 1e-3,
+    drop: tuple[str, ...] = (),
+) -> MentionRanker:
+    """Listwise training: maximise the probability (softmax over a pronoun's candidates) of its
+    gold candidates; pronouns whose gold speaker is no candidate are skipped. Features in
+    ``drop`` are switched off (their weights fixed at zero)."""
+    import torch
+
+    torch.manual_seed(seed)
+    n = len(FEATURES)
+    keep = torch.tensor([f not in drop for f in FEATURES], dtype=torch.float32)
+    usable = [e for e in examples if any(e.labels) and len(e.labels) > 1]
+    feats = [f for e in usable for f in e.features]
+    x_all = torch.tensor(feats, dtype=torch.float32) * keep
+    mean, std = x_all.mean(0), x_all.std(0).clamp_min(1e-3)
+    mean, std = mean * keep, torch.where(keep > 0, std, torch.ones(n))
+    if hidden:
+        params = {"w1": torch.randn(hidden, n) * (1 / math.sqrt(n)), "b1": torch.zeros(hidden),
+                  "w2": torch.randn(hidden) * (1 / math.sqrt(hidden))}
+    else:
+        params = {"w": torch.zeros(n)}
+    for p in params.values():
+        p.requires_grad_(True)
+    model = MentionRanker({**params, "mean": mean, "std": std}, FEATURES, hidden)
+    model.weights.update(params)
+    xs = [torch.tensor(e.features, dtype=torch.float32) * keep for e in usable]
+    ys = [torch.tensor(e.labels, dtype=torch.bool) for e in usable]
+    opt = torch.optim.Adam(list(params.values()), lr=lr)
+    rng = random.Random(seed)
+    order = list(range(len(usable)))
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for b in range(0, len(order), 64):
+            loss = torch.zeros(())
+            for i in order[b : b + 64]:
+                s = model.forward(xs[i])
+                loss = loss + torch.logsumexp(s, 0) - torch.logsumexp(s[ys[i]], 0)
+            loss = loss / len(order[b : b + 64]) + l2 * sum((p**2).sum() for p in params.values())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    final = {k: v.detach().clone() for k, v in model.weights.items()}
+    if hidden:
+        final["w1"] = final["w1"] * keep
+    else:
+        final["w"] = final["w"] * keep
+    return MentionRanker(final, FEATURES, hidden)
+
+
+def rerank_accuracy(model: MentionRanker, examples: list[Example]) -> float:
+    """Share of pronouns whose top-scored candidate is gold (no candidate: wrong)."""
+    ok = 0
+    for e in examples:
+        if e.features:
+            s = model.score(e.features)
+            ok += e.labels[max(range(len(s)), key=lambda k: s[k])]
+    return ok / max(1, len(examples))
+
+
+def end_to_end(chunks: list[Chunk], novels: dict[str, Novel], ranker_dir: str | None) -> dict[str, Any]:
+    """Accuracy of the pronoun's speaker, the resolver run through each window (rules or ranker)."""
+    ex = collect(chunks, novels, ResolverConfig(ranker=ranker_dir))
+    per: dict[str, list[int]] = {}
+    for e in ex:
+        per.setdefault(e.novel, []).append(int(e.rule_correct))
+    allv = [v for vs in per.values() for v in vs]
+    return {
+        "n": len(allv),
+        "accuracy": round(100 * sum(allv) / max(1, len(allv)), 1),
+        "gold_in_candidates": round(100 * sum(any(e.labels) for e in ex) / max(1, len(ex)), 1),
+        "per_novel": {k: round(100 * sum(v) / len(v), 1) for k, v in sorted(per.items())},
+    }
+
+
+def _parse(chunks: list[Chunk], cache: Path | None = None) -> None:
+    """Parse the windows (spaCy), reusing a JSON cache of earlier parses when given."""
+    stored: dict[str, Any] = {}
+    if cache is not None and cache.is_file():
+        stored = json.loads(cache.read_text())
+    key = [f"{c.novel}:{c.offset}:{len(c.text)}" for c in chunks]
+    todo = [c for c, k in zip(chunks, key, strict=True) if k not in stored]
+    if todo:
+        docs = ParsedText.from_texts([c.text for c in todo], load_spacy())
+        for c, p in zip(todo, docs, strict=True):
+            stored[f"{c.novel}:{c.offset}:{len(c.text)}"] = [
+                [list(t) for t in p.tokens], [list(e) for e in p.ents], [list(s) for s in p.sents]]
+        if cache is not None:
+            cache.write_text(json.dumps(stored))
+    for c, k in zip(chunks, key, strict=True):
+        toks, ents, sents = stored[k]
+        tokens = [Token(*t) for t in toks]
+        children: list[list[int]] = [[] for _ in tokens]
+        for t in tokens:
+            if t.head != t.i:
+                children[t.head].append(t.i)
+        c.parsed = ParsedText(c.text, tokens, [tuple(e) for e in ents], [tuple(s) for s in sents], children)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pdnc", required=True, type=Path)
+    ap.add_argument("--output", required=True, type=Path)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--max-train-per-novel", type=int, default=150)
+    ap.add_argument("--max-eval-per-novel", type=int, default=200)
+    ap.add_argument("--hidden", type=int, nargs="*", default=[0, 8])
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--drop", nargs="*", default=[], choices=FEATURES, help="features to switch off")
+    ap.add_argument("--cache", type=Path, default=None, help="JSON cache of the window parses (optional)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    import torch
+
+    torch.set_num_threads(1)
+    t0 = time.time()
+    rng = random.Random(args.seed)
+    names = sorted(p.name for p in args.pdnc.iterdir() if (p / "quotation_info.csv").is_file())
+    novels = {n: load_novel(args.pdnc, n) for n in names}
+    train_chunks: list[Chunk] = []
+    val_chunks: list[Chunk] = []
+    test_chunks: list[Chunk] = []
+    for n in names:
+        if n in HELD_OUT:
+            test_chunks += make_chunks(novels[n], args.max_eval_per_novel, rng)
+        elif n in VALIDATION:
+            val_chunks += make_chunks(novels[n], args.max_train_per_novel, rng)
+        else:
+            train_chunks += make_chunks(novels[n], args.max_train_per_novel, rng)
+    all_chunks = train_chunks + val_chunks + test_chunks
+    logger.info("%d windows, %d characters to parse", len(all_chunks), sum(len(c.text) for c in all_chunks))
+    _parse(all_chunks, args.cache)
+    logger.info("parsed in %.0fs", time.time() - t0)
+    rules = ResolverConfig()
+    tr, va = collect(train_chunks, novels, rules), collect(val_chunks, novels, rules)
+    logger.info("train %d pronouns, validation %d", len(tr), len(va))
+    best: tuple[float, int, MentionRanker] | None = None
+    selection = {}
+    for h in args.hidden:
+        m = train(tr, h, args.epochs, args.seed, drop=tuple(args.drop))
+        acc = rerank_accuracy(m, va)
+        selection[f"hidden={h}"] = round(100 * acc, 1)
+        logger.info("hidden=%d validation rerank accuracy %.1f", h, 100 * acc)
+        if best is None or acc > best[0] + 0.005:
+            best = (acc, h, m)
+    assert best is not None
+    _, hidden, _ = best
+    # final model: train + validation novels
+    final = train(tr + va, hidden, args.epochs, args.seed, drop=tuple(args.drop))
+    final.meta = {
+        "library_version": LIBRARY_VERSION,
+        "seed": args.seed,
+        "trained_on": "PDNC (Vishnubhotla et al., LREC 2022), anaphoric he/she quotes",
+        "held_out_novels": list(HELD_OUT),
+        "validation_novels": list(VALIDATION),
+        "n_train_pronouns": len(tr) + len(va),
+        "epochs": args.epochs,
+        "dropped_features": list(args.drop),
+        "selection_validation_rerank_accuracy": selection,
+    }
+    out = final.save_pretrained(args.output)
+    rules_res = end_to_end(test_chunks, novels, None)
+    ranker_res = end_to_end(test_chunks, novels, str(out))
+    report = {
+        "held_out_rules": rules_res, "held_out_ranker": ranker_res, "hidden": hidden,
+        "validation_rerank_accuracy": selection, "n_parameters": final.n_parameters,
+        "train_pronouns": len(tr) + len(va), "seconds": round(time.time() - t0),
+    }
+    (args.output / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
