@@ -135,3 +135,10 @@ def test_damaged_or_foreign_model_is_refused(tiny_tagger_dir: str, tmp_path: obj
     (copy / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
     with pytest.raises(stance.errors.ModelLoadError, match=message):
         stance.load(quote_model=str(copy))("Jane Doe said the plan was dead.")
+
+
+def test_content_in_another_paragraph_than_its_cue_is_dropped() -> None:
+    text = "Talks went on all night.\n\nThe Kremlin said it had nothing to say."
+    rel = Attribution(source=(span("The Kremlin", text),), cue=(span("said", text),),
+                      content=(span("Talks went on all night", text), span("it had nothing to say", text)))
+    assert [r[0] for r in combine([rel], text=text, add_rule_quotes=False)] == [["it had nothing to say"]]

@@ -28,6 +28,14 @@ from stance.quotes.tagger import AttributionTagger
 logger = logging.getLogger(__name__)
 
 
+_OPENING = set("\"'\u201c\u201e\u2018\u201a\u00ab\u00bb\u2039")
+
+
+def _same_paragraph(text: str, a: Span, b: Span) -> bool:
+    lo, hi = min(a[0], b[0]), max(a[1], b[1])
+    return "\n" not in text[lo:hi]
+
+
 def _overlaps(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
@@ -76,6 +84,14 @@ class HybridExtractor:
             cue = cue_frags[0] if cue_frags else None
             source = src_frags[0] if src_frags else None
             spans = list(content)
+            if cue is not None:
+                # the tagger's grouping links by distance; a paragraph break ends an attribution,
+                # except for quoted text (a colon lead-in, a quote running over paragraphs)
+                spans = [s for s in spans if _same_paragraph(text, cue, s) or text[s[0]] in _OPENING]
+                if source is not None and not _same_paragraph(text, cue, source):
+                    source = None
+                if not spans:
+                    continue
             if self.config.widen_to_quotes:
                 for k, rq in enumerate(rule_quotes):
                     for qs in rq.spans:
