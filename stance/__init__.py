@@ -9,7 +9,12 @@
 
 from stance.display.html import render
 from stance.document import Document, Mention, Quote, QuoteKind, Speaker, SpeakerType, StanceScore
-from stance.errors import DocumentTooLargeError, ModelLoadError, StanceError, StanceModelUnavailableError
+from stance.errors import (
+    DocumentTooLargeError,
+    ModelLoadError,
+    StanceError,
+    StanceModelUnavailableError,
+)
 from stance.pipeline import Pipeline, PipelineConfig, load
 
 __version__ = "0.1.0"

@@ -61,6 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     es.add_argument("--bootstrap", type=int, default=1000)
     es.add_argument("--quote-model", default="default", metavar="DIR|default|none", help="as for analyze")
 
+    est = esub.add_parser("stance", help="stance benchmarks: SemEval-2016, VAST, FNC-1, Emergent, RUW, GWSD")
+    est.add_argument("--dataset", required=True, choices=["semeval", "vast", "fnc1", "emergent", "ruw", "gwsd"])
+    est.add_argument("--data", default=None, help="data root holding the dataset folders (default: $STANCE_DATA or ../shared/data)")
+    est.add_argument("--split", default=None, help="split name (default: the benchmark's test split; val for RUW)")
+    est.add_argument("--model", default="default", metavar="DIR|default|zero-shot",
+                     help="the shipped classifier, a saved one, or the untrained zero-shot baseline")
+    est.add_argument("--format", choices=["json", "table"], default="table")
+    est.add_argument("--bootstrap", type=int, default=1000)
+
     t = sub.add_parser(
         "train", help="reproduce a shipped model (arguments after the task go to its trainer; see TASK --help)",
         add_help=False,
@@ -116,9 +125,32 @@ def _analyze(args: argparse.Namespace) -> int:
     return 1 if summary.n_failed else 0
 
 
+def _evaluate_stance(args: argparse.Namespace) -> int:
+    import stance
+    from stance.evaluation.stance_eval import StanceEvaluator, ZeroShotBaseline
+
+    if args.model == "zero-shot":
+        classifier: Any = ZeroShotBaseline()
+    else:
+        classifier = stance.load(stance_model=args.model).stance
+    result = StanceEvaluator(args.dataset, args.data, args.split, n_boot=args.bootstrap)(classifier)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return 0
+    sys.stdout.write(f"{args.dataset} {result['split']}: n={result['n']}  primary metric: {result['primary_metric']}\n")
+    for key, value in result.items():
+        if isinstance(value, float):
+            lo_hi = result.get("ci", {}).get(key)
+            ci = f"  ({100 * lo_hi[0]:.1f}-{100 * lo_hi[1]:.1f})" if lo_hi else ""
+            sys.stdout.write(f"  {key:<28} {100 * value:6.1f}{ci}\n")
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     import stance
 
+    if args.task == "stance":
+        return _evaluate_stance(args)
     nlp = stance.load(quote_model=_model_option(args.quote_model))
 
     if args.task == "speakers":
@@ -163,6 +195,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 _TRAINERS = {
     "attribution": "stance.quotes.train_tagger",
     "speakers": "stance.attribution.train_ranker",
+    "stance": "stance.targets.train",
 }
 
 

@@ -451,7 +451,7 @@ def test_cli_render_with_targets_fails_clearly(
     src = tmp_path / "a.txt"
     src.write_text(ARTICLE, encoding="utf-8")
     out = tmp_path / "out.html"
-    assert run(cli_args("render", str(src), "--target", "EU", "-o", str(out))) == 1
+    assert run(cli_args("render", str(src), "--target", "EU", "--stance-model", "none", "-o", str(out))) == 1
     err = capsys.readouterr().err
     assert err.startswith("stance: error: ") and err.count("\n") == 1 and "stance model" in err
     assert not out.exists()

