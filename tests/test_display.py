@@ -579,3 +579,20 @@ def test_stance_by_speaker_and_heatmap(plt: object) -> None:
     empty = Document("x").to_pandas()
     with pytest.raises(ValueError, match="no stance columns"):
         stance_heatmap(empty)
+
+
+def test_missing_matplotlib_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from stance.display import plots
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name: str, *args: object, **kwargs: object) -> object:
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    with pytest.raises(ImportError, match=r"pip install 'stance\[notebooks\]'"):
+        plots.quotes_per_speaker_type(plots.quotes_frame([]))

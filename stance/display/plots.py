@@ -41,7 +41,16 @@ STANCE_COLORS = {"favor": "#2E7D32", "neutral": "#B0B0B0", "against": "#C62828"}
 _STANCE_VALUE = {"favor": 1.0, "neutral": 0.0, "against": -1.0}
 
 
+def _require_matplotlib() -> None:
+    """A one-line, actionable error when the optional plotting dependency is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as err:
+        raise ImportError("stance's corpus plots need matplotlib: pip install 'stance[notebooks]' (or matplotlib)") from err
+
+
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    _require_matplotlib()
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
