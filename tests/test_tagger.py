@@ -221,6 +221,12 @@ def test_merge_fragments(text: str, spans: list, expected: list) -> None:
     assert merge_fragments(text, spans, r"[ \t]*") == expected
 
 
+def test_merge_fragments_not_between_quotations() -> None:
+    text = '"We won." "They lost."'
+    spans = [("content", 0, 9), ("content", 10, 22)]
+    assert merge_fragments(text, spans, r"[ \t]*") == spans
+
+
 def test_merge_fragments_punctuation_gap() -> None:
     text = "one - two"
     spans = [("content", 0, 3), ("content", 6, 9)]

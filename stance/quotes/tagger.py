@@ -298,7 +298,10 @@ QUOTES_OPEN = "\"“‘«'"
 def merge_fragments(
     text: str, spans: list[tuple[str, int, int]], gap: str
 ) -> list[tuple[str, int, int]]:
-    """Merge consecutive same-role fragments whose gap fully matches ``gap`` (never a newline)."""
+    """Merge consecutive same-role fragments whose gap fully matches ``gap``.
+
+    Never across a newline, and never between two quotations (``..." "...``).
+    """
     if not spans:
         return []
     pat = re.compile(gap)
@@ -307,7 +310,14 @@ def merge_fragments(
     for role, a, b in spans[1:]:
         prole, pa, pb = out[-1]
         between = text[pb:a] if a >= pb else ""
-        if role == prole and a >= pb and "\n" not in between and pat.fullmatch(between):
+        two_quotes = pb > pa and text[pb - 1] in QUOTE_CHARS and text[a] in QUOTE_CHARS
+        if (
+            role == prole
+            and a >= pb
+            and "\n" not in between
+            and not two_quotes
+            and pat.fullmatch(between)
+        ):
             out[-1] = (role, pa, max(pb, b))
         else:
             out.append((role, a, b))

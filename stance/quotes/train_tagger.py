@@ -316,15 +316,6 @@ def tune_decoding(
     best_v = value(best)
     trace.append({"step": "start", "mean_exact_f1": best_v})
 
-    def bias_dict(cfg: TaggerConfig) -> dict[str, float]:
-        return dict(cfg.label_bias)
-
-    def with_bias(cfg: TaggerConfig, labels: Sequence[str], v: float) -> TaggerConfig:
-        b = bias_dict(cfg)
-        for lab in labels:
-            b[lab] = v
-        return dataclasses.replace(cfg, label_bias=tuple(sorted((k, x) for k, x in b.items() if x)))
-
     roles = tagger.config.roles
     switches: list[tuple[str, list[Any]]] = [
         ("snap_words", [True, False]),
@@ -342,20 +333,39 @@ def tune_decoding(
             trace.append({"step": f"{name}={opt!r}", "mean_exact_f1": v})
             if v > best_v + min_gain:
                 best, best_v = cfg, v
-    for role in roles:
-        for v_ in (-1.0, -0.5, 0.5, 1.0, 1.5, 2.0):
-            cfg = with_bias(best, [f"B-{role}", f"I-{role}"], v_)
-            v = value(cfg)
-            trace.append({"step": f"bias B/I-{role}={v_}", "mean_exact_f1": v})
-            if v > best_v + min_gain:
-                best, best_v = cfg, v
-        base_b = bias_dict(best).get(f"B-{role}", 0.0)
-        for d in (-1.0, -0.5, 0.5, 1.0):
-            cfg = with_bias(best, [f"B-{role}"], base_b + d)
-            v = value(cfg)
-            trace.append({"step": f"bias B-{role}={base_b + d}", "mean_exact_f1": v})
-            if v > best_v + min_gain:
-                best, best_v = cfg, v
+    # per role: a level added to B- and I- (more / fewer spans) and an extra on B- only
+    # (more / fewer splits); two rounds of coordinate ascent
+    level = {r: 0.0 for r in roles}
+    extra_b = {r: 0.0 for r in roles}
+
+    def biased(lv: dict[str, float], eb: dict[str, float]) -> TaggerConfig:
+        pairs = []
+        for r in roles:
+            pairs += [(f"B-{r}", lv[r] + eb[r]), (f"I-{r}", lv[r])]
+        return dataclasses.replace(best, label_bias=tuple(sorted((k, x) for k, x in pairs if x)))
+
+    for _round in range(2):
+        changed = False
+        for role in roles:
+            for name, table, grid in (
+                ("B/I", level, (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5)),
+                ("B", extra_b, (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0)),
+            ):
+                for g in grid:
+                    if g == table[role]:
+                        continue
+                    old = table[role]
+                    table[role] = g
+                    cfg = biased(level, extra_b)
+                    v = value(cfg)
+                    trace.append({"step": f"bias {name}-{role}={g}", "mean_exact_f1": v})
+                    if v > best_v + min_gain:
+                        best, best_v = cfg, v
+                        changed = True
+                    else:
+                        table[role] = old
+        if not changed:
+            break
     trace.append({"step": "best", "mean_exact_f1": best_v, "config": best.to_dict()})
     return best, trace
 
