@@ -142,3 +142,10 @@ def test_content_in_another_paragraph_than_its_cue_is_dropped() -> None:
     rel = Attribution(source=(span("The Kremlin", text),), cue=(span("said", text),),
                       content=(span("Talks went on all night", text), span("it had nothing to say", text)))
     assert [r[0] for r in combine([rel], text=text, add_rule_quotes=False)] == [["it had nothing to say"]]
+
+
+@pytest.mark.parametrize(("cue", "kept"), [("called", False), ("has called", False), ("called for", True), ("said", True)])
+def test_naming_is_not_a_statement(cue: str, kept: bool) -> None:
+    text = f'Critics {cue} the draft a "capitulation" in all but name.'
+    rel = Attribution(source=(span("Critics", text),), cue=(span(cue, text),), content=(span('the draft a "capitulation" in all but name', text),))
+    assert bool(combine([rel], text=text, add_rule_quotes=False)) is kept

@@ -10,12 +10,15 @@ boundaries of text in quote marks. The two are combined per document:
   cue where the tagger found none;
 * a direct quote the rules found and the tagger missed entirely is added;
 * a direct quote with no source of its own right after another quote continues that
-  quote's speaker (as in the rules).
+  quote's speaker (as in the rules);
+* "called X a Y", which PolNeAR annotates as attribution, is a label, not a statement: dropped
+  (scare quotes are not quotes), while "called for" and "called on" stay.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +31,8 @@ from stance.quotes.tagger import AttributionTagger
 logger = logging.getLogger(__name__)
 
 
+#: "called X a Y" names something; "called for" / "called on" stay cues
+_NAMING_CUE = re.compile(r"(?i)(?:has |have |had )?call(?:s|ed|ing)?")
 _OPENING = set("\"'\u201c\u201e\u2018\u201a\u00ab\u00bb\u2039")
 
 
@@ -83,6 +88,8 @@ class HybridExtractor:
             src_frags: tuple[Span, ...] = getattr(rel, "source", ())
             cue = cue_frags[0] if cue_frags else None
             source = src_frags[0] if src_frags else None
+            if cue is not None and _NAMING_CUE.fullmatch(text[cue[0] : cue[1]]):
+                continue  # "called the draft a 'capitulation'": a label, not a statement (PolNeAR tags it)
             spans = list(content)
             if cue is not None:
                 # the tagger's grouping links by distance; a paragraph break ends an attribution,
