@@ -133,15 +133,17 @@ def test_resume_refuses_other_inputs(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "--resume needs -o" in capsys.readouterr().err
 
 
-def test_single_thread_and_two_threads_agree(nlp: stance.Pipeline) -> None:
+def test_single_thread_and_two_threads_agree(tiny_tagger_dir: str) -> None:
     import torch
 
+    tagged = stance.load(quote_model=tiny_tagger_dir)  # the tagger is where threads could matter
+    texts = [GOOD, '"A," she said. "B is here now," she added.'] * 4
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
-        one = nlp(GOOD).to_records()
+        one = [d.to_records() for d in tagged.pipe(texts, batch_size=3)]
         torch.set_num_threads(2)
-        two = nlp(GOOD).to_records()
+        two = [d.to_records() for d in tagged.pipe(texts, batch_size=8)]
     finally:
         torch.set_num_threads(before)
     assert one == two
