@@ -35,7 +35,10 @@ class RunSummary:
     stopped_early: bool = False
 
     def line(self) -> str:
-        return f"{self.n_docs} documents, {self.n_ok} ok, {self.n_failed} failed, {self.n_quotes} quotes"
+        def n(count: int, noun: str) -> str:
+            return f"{count} {noun}{'' if count == 1 else 's'}"
+
+        return f"{n(self.n_docs, 'document')}, {self.n_ok} ok, {self.n_failed} failed, {n(self.n_quotes, 'quote')}"
 
 
 def _batches(items: Iterator[InputDocument], size: int) -> Iterator[list[InputDocument]]:
