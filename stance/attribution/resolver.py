@@ -195,7 +195,7 @@ class RuleResolver:
             return {"kind": "name", "name": name, "type": typ, "gender": honor,
                     "number": "pl" if plural else "sg", "head": head_lemma}
         definite = low.split()[0] in _DEFINITE or " same " in f" {low} "
-        if _ANON_MARKERS.search(text) or head_lemma in SOURCE_NOUNS:
+        if _ANON_MARKERS.search(text) or (head_lemma in SOURCE_NOUNS and not plural):
             typ = SpeakerType.ANONYMOUS
         elif head_lemma in MEDIA_NOUNS or cue_lemma in _MEDIA_CUES:
             typ = SpeakerType.MEDIA
