@@ -102,3 +102,17 @@ def test_speakers_frame(story: stance.Document) -> None:
     frame = story.speakers_to_pandas()
     assert list(frame.columns) == ["doc", "speaker_id", "speaker", "speaker_type", "n_quotes", "n_mentions", "mentions"]
     assert frame["n_quotes"].sum() == len(story.quotes)
+
+
+def test_one_resolver_serves_several_threads(nlp: stance.Pipeline) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stance._nlp import ParsedText
+
+    texts = [STORY, "Ms. Jane Doe met Mr. John Roe. He said the talks were useful. She said they were short."] * 4
+    parsed = ParsedText.from_texts(texts, nlp.spacy)
+    raws = [nlp.extractor.predict(p) for p in parsed]  # type: ignore[union-attr]
+    alone = [nlp.resolver(p, r).quote_cluster for p, r in zip(parsed, raws, strict=True)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda pr: nlp.resolver(*pr).quote_cluster, zip(parsed, raws, strict=True)))
+    assert together == alone

@@ -388,6 +388,12 @@ class RuleResolver:
         return None
 
     def predict(self, parsed: ParsedText, quotes: list[RawQuote]) -> Resolution:
+        """Canonical speakers of one document. The per-document state (genders read from the
+        text, quotes assigned so far) lives on a shallow copy, so one resolver can serve
+        several threads."""
+        return copy.copy(self)._resolve(parsed, quotes)
+
+    def _resolve(self, parsed: ParsedText, quotes: list[RawQuote]) -> Resolution:
         clusters: list[Cluster] = []
         by_mention: dict[Span, int] = {}
         unknown: Cluster | None = None
