@@ -223,7 +223,10 @@ class Pipeline:
         total = len(texts) if isinstance(texts, Sized) else None
         show = self.config.progress if self.config.progress is not None else (total or 0) >= 50
         id_iter = iter(ids) if ids is not None else None
-        from tqdm.auto import tqdm
+        if show:  # tqdm.auto only when a bar is shown: its notebook import warns without ipywidgets
+            from tqdm.auto import tqdm
+        else:
+            from tqdm import tqdm
 
         with tqdm(total=total, disable=not show, desc="stance", unit="doc") as bar:
             batch: list[Any] = []
