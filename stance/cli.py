@@ -83,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _model_option(value: str) -> str | None:
+def model_option(value: str) -> str | None:
+    """A ``--*-model`` value: ``none``/``rules`` mean no model, anything else is passed on."""
     return None if value.lower() in ("none", "rules") else value
 
 
@@ -96,7 +97,7 @@ def _analyze(args: argparse.Namespace) -> int:
     import stance
     from stance.runner import analyze_files
 
-    config: dict[str, Any] = {"quote_model": _model_option(args.quote_model), "stance_model": _model_option(args.stance_model)}
+    config: dict[str, Any] = {"quote_model": model_option(args.quote_model), "stance_model": model_option(args.stance_model)}
     if args.max_chars is not None:
         config["max_chars"] = args.max_chars
     nlp = stance.load(**config)
@@ -151,7 +152,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if args.task == "stance":
         return _evaluate_stance(args)
-    nlp = stance.load(quote_model=_model_option(args.quote_model))
+    nlp = stance.load(quote_model=model_option(args.quote_model))
 
     if args.task == "speakers":
         from stance.evaluation.speakers import SpeakerEvaluator

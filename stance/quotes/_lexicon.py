@@ -10,7 +10,7 @@ SPEECH_VERBS = frozenset(
     allege assert contend declare estimate maintain mention reply respond sigh grumble tweet
     post complain concede reveal indicate vow pledge recall stress emphasize emphasise testify
     charge counter agree observe remark conclude caution boast joke quip hint signal propose
-    recommend disclose find show fear worry acknowledge reiterate repeat retort shout scream
+    recommend disclose find show fear worry reiterate repeat retort shout scream
     whisper chant tout lament cite describe
     """.split()
 )
@@ -24,9 +24,5 @@ OBJECT_CONTENT_VERBS = frozenset(
 #: verb + preposition cues whose object is the content ("called for a ceasefire")
 PREP_CUES = {"call": ("for", "on"), "ask": ("for",), "push": ("for",), "press": ("for",)}
 
-#: verbs that never attribute on their own (would otherwise match through a complement)
-_NOT_CUES = frozenset({"be", "have", "do"})
-
-
 def is_speech_verb(lemma: str) -> bool:
-    return lemma in SPEECH_VERBS and lemma not in _NOT_CUES
+    return lemma in SPEECH_VERBS
