@@ -53,3 +53,44 @@ def load_encoder(path: str | os.PathLike[str] | None = None) -> tuple[Any, Any]:
         if bar:
             hf_logging.enable_progress_bar()
     return tokenizer, model
+
+
+#: inference precisions: ``auto`` picks bfloat16 where the hardware computes it natively
+#: (CPUs with AMX tiles, CUDA GPUs with bf16), float32 everywhere else
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def resolve_precision(precision: str, device: Any = "cpu") -> str:
+    """The concrete precision (``"float32"`` or ``"bfloat16"``) that ``precision`` means on ``device``.
+
+    >>> resolve_precision("float32")
+    'float32'
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision != "auto":
+        return precision
+    import torch
+
+    kind = torch.device(device).type
+    if kind == "cuda":
+        return "bfloat16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "float32"
+    if kind == "cpu":
+        # without AMX, bfloat16 matmuls are emulated on the CPU and slower than float32
+        amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
+        try:
+            return "bfloat16" if amx is not None and amx() else "float32"
+        except Exception:  # pragma: no cover - a private torch helper; be safe on odd builds
+            return "float32"
+    return "float32"
+
+
+def autocast(precision: str, device: Any = "cpu") -> Any:
+    """A context manager that runs a forward pass in ``precision`` (a no-op for float32)."""
+    import contextlib
+
+    import torch
+
+    if resolve_precision(precision, device) == "float32":
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence, Sized
+from collections.abc import Generator, Iterable, Iterator, Sequence, Sized
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from stance._encoder import PRECISIONS, resolve_precision
 from stance._nlp import DEFAULT_SPACY_MODEL, ParsedText, load_spacy
 from stance._spans import RawQuote
 from stance.attribution import Resolution, ResolverConfig, RuleResolver
@@ -53,6 +56,12 @@ class PipelineConfig:
     :class:`~stance.errors.StanceModelUnavailableError`). ``stance_context``: also give the
     classifier the quote's paragraph and speaker (off: the shipped model was trained on
     (text, target) pairs alone, and context lowered its confidence in spot checks).
+    ``precision``: arithmetic of the two transformer models at inference — ``"auto"`` (bfloat16
+    where the hardware computes it natively: CPUs with AMX, bf16 GPUs; float32 elsewhere),
+    ``"float32"`` (bit-for-bit the numbers in the model cards) or ``"bfloat16"``. On PolNeAR
+    dev bfloat16 changes attribution F1 by under 0.5 points (see the README's speed section).
+    ``prefetch``: in :meth:`Pipeline.pipe`, parse the next batch with spaCy on a worker thread
+    while the models run on this one (same output; off: one stage at a time).
     """
 
     quote_model: str | None = "default"
@@ -61,12 +70,16 @@ class PipelineConfig:
     spacy_model: str = DEFAULT_SPACY_MODEL
     max_chars: int = DEFAULT_MAX_CHARS
     progress: bool | None = None
+    precision: str = "auto"
+    prefetch: bool = True
     extractor: ExtractorConfig = field(default_factory=ExtractorConfig)
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_chars, int) or self.max_chars <= 0:
             raise ValueError(f"PipelineConfig.max_chars must be a positive int, got {self.max_chars!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"PipelineConfig.precision must be one of {PRECISIONS}, got {self.precision!r}")
         if not isinstance(self.spacy_model, str) or not self.spacy_model:
             raise ValueError("PipelineConfig.spacy_model must name an installed spaCy model")
         for name in ("quote_model", "stance_model"):
@@ -78,6 +91,19 @@ class PipelineConfig:
                     f"no model directory at {value!r} for {name}; pass {name}='default' for the shipped "
                     f"model or {name}=None to go without"
                 )
+
+
+@dataclass
+class _Batch:
+    """A validated batch: texts (``""`` where validation failed), their ids, the failures by
+    position, the positions to analyse, and (with prefetching) the parse under way."""
+
+    texts: list[str]
+    ids: list[str | None]
+    failed: dict[int, str]
+    good: list[int]
+    parsed: Future[list[ParsedText]] | None = None
+    error: Exception | None = None
 
 
 #: where the shipped models live
@@ -120,6 +146,7 @@ class Pipeline:
         self._stance: Any = None  # a stance.targets.StanceClassifier once loaded
         self.resolver = RuleResolver(self.config.resolver)
         self._spacy: Any = None
+        self._parse_lock = threading.Lock()
         #: seconds spent per stage since the pipeline was made (``parse``, ``quotes``, ``speakers``, ``stance``)
         self.timings: dict[str, float] = {"parse": 0.0, "quotes": 0.0, "speakers": 0.0, "stance": 0.0}
 
@@ -141,7 +168,9 @@ class Pipeline:
                 from stance.quotes.tagger import AttributionTagger
 
                 path = DEFAULT_QUOTE_MODEL if self.config.quote_model == "default" else Path(self.config.quote_model)
-                self._extractor = HybridExtractor(AttributionTagger.from_pretrained(path), rules)
+                tagger = AttributionTagger.from_pretrained(path)
+                tagger.precision = resolve_precision(self.config.precision, tagger.device)
+                self._extractor = HybridExtractor(tagger, rules)
         return self._extractor
 
     @property
@@ -157,12 +186,17 @@ class Pipeline:
                 )
             from stance.targets import StanceClassifier
 
-            self._stance = StanceClassifier.from_pretrained(path)
+            clf = StanceClassifier.from_pretrained(path)
+            clf.precision = resolve_precision(self.config.precision, clf.device)
+            self._stance = clf
         return self._stance
 
     def __repr__(self) -> str:
         model = "rules" if self.config.quote_model is None else f"tagger({self.config.quote_model})+rules"
-        return f"Pipeline(quotes={model}, speakers=rules-v1, spacy_model={self.config.spacy_model!r})"
+        return (
+            f"Pipeline(quotes={model}, speakers=rules-v1, spacy_model={self.config.spacy_model!r}, "
+            f"precision={self.config.precision!r})"
+        )
 
     # -- public API ----------------------------------------------------------------------------
     @overload
@@ -186,7 +220,7 @@ class Pipeline:
     ) -> Any:
         if isinstance(data, (str, bytes)):
             wanted = self._targets(targets)
-            return self._analyze([_check_text(data)], [id], targets=wanted)[0]
+            return self._analyze(self._prepare([_check_text(data)], [id]), targets=wanted)[0]
         if isinstance(data, list):
             return list(self.pipe(data, targets=targets, batch_size=batch_size))
         try:
@@ -207,7 +241,7 @@ class Pipeline:
         targets: Sequence[str] | None = None,
         ids: Iterable[str | None] | None = None,
         errors: str = "raise",
-    ) -> Iterator[Document]:
+    ) -> Generator[Document, None, None]:
         """Analyse a stream of texts in batches; yields exactly one :class:`Document` per input, in order.
 
         ``errors="raise"`` (default) raises on the first document that cannot be analysed;
@@ -228,19 +262,37 @@ class Pipeline:
         else:
             from tqdm import tqdm
 
-        with tqdm(total=total, disable=not show, desc="stance", unit="doc") as bar:
+        def batches() -> Iterator[tuple[list[Any], list[str | None]]]:
             batch: list[Any] = []
             batch_ids: list[str | None] = []
             for text in texts:
                 batch.append(text)
                 batch_ids.append(next(id_iter, None) if id_iter is not None else None)
                 if len(batch) == batch_size:
-                    yield from self._analyze(batch, batch_ids, errors, wanted)
-                    bar.update(len(batch))
+                    yield batch, batch_ids
                     batch, batch_ids = [], []
             if batch:
-                yield from self._analyze(batch, batch_ids, errors, wanted)
-                bar.update(len(batch))
+                yield batch, batch_ids
+
+        with tqdm(total=total, disable=not show, desc="stance", unit="doc") as bar:
+            if not self.config.prefetch:
+                for items, batch_ids in batches():
+                    yield from self._analyze(self._prepare(items, batch_ids, errors), errors, wanted)
+                    bar.update(len(items))
+                return
+            # spaCy parses batch k+1 on a worker thread while the models run on batch k: the
+            # parser and torch both release the GIL, so the two stages overlap on two cores
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stance-parse") as pool:
+                pending: _Batch | None = None
+                for items, batch_ids in batches():
+                    ready = self._prepare(items, batch_ids, errors, pool)
+                    if pending is not None:
+                        yield from self._analyze(pending, errors, wanted)
+                        bar.update(len(pending.texts))
+                    pending = ready
+                if pending is not None:
+                    yield from self._analyze(pending, errors, wanted)
+                    bar.update(len(pending.texts))
 
     # -- internals -----------------------------------------------------------------------------
     def _validate(self, text: Any, doc_id: str | None) -> str:
@@ -260,22 +312,44 @@ class Pipeline:
             _ = self.stance
         return wanted
 
-    def _analyze(
-        self, items: list[Any], ids: list[str | None], errors: str = "raise", targets: Sequence[str] = ()
-    ) -> list[Document]:
+    def _prepare(
+        self, items: list[Any], ids: list[str | None], errors: str = "raise", pool: ThreadPoolExecutor | None = None
+    ) -> _Batch:
+        """Validate a batch; with ``pool``, start parsing its valid texts there."""
         texts: list[str] = []
         failed: dict[int, str] = {}
+        first_error: Exception | None = None
         for k, (item, doc_id) in enumerate(zip(items, ids, strict=True)):
             try:
                 texts.append(self._validate(item, doc_id))
             except (TypeError, ValueError) as err:
-                if errors == "raise":
-                    raise
+                first_error = first_error or err
                 failed[k] = f"{type(err).__name__}: {err}"
                 texts.append("")
         good = [k for k in range(len(texts)) if k not in failed]
+        # with errors="raise" the error is raised when the batch's turn comes, so the documents
+        # of the batches before it are still yielded first
+        batch = _Batch(texts, ids, failed, good, error=first_error if errors == "raise" else None)
+        if pool is not None and batch.error is None:
+            _ = self.spacy  # load in this thread: a load error surfaces here, not in the worker
+            batch.parsed = pool.submit(self._parse, [texts[k] for k in good])
+        return batch
+
+    def _parse(self, texts: list[str]) -> list[ParsedText]:
+        """spaCy parses of the non-blank ``texts`` (one at a time: the model is shared with the worker)."""
+        with self._parse_lock:
+            t0 = time.perf_counter()
+            parsed = ParsedText.from_texts([t for t in texts if t.strip()], self.spacy)
+            self.timings["parse"] += time.perf_counter() - t0
+        return parsed
+
+    def _analyze(self, batch: _Batch, errors: str = "raise", targets: Sequence[str] = ()) -> list[Document]:
+        if batch.error is not None:
+            raise batch.error
+        texts, ids, failed, good = batch.texts, batch.ids, batch.failed, batch.good
         try:
-            done = self._run([texts[k] for k in good], [ids[k] for k in good], targets)
+            parsed = batch.parsed.result() if batch.parsed is not None else None
+            done = self._run([texts[k] for k in good], [ids[k] for k in good], targets, parsed)
         except Exception:
             if errors == "raise":
                 raise
@@ -296,11 +370,13 @@ class Pipeline:
                 out.append(next(it))
         return out
 
-    def _run(self, texts: list[str], ids: list[str | None], targets: Sequence[str] = ()) -> list[Document]:
+    def _run(
+        self, texts: list[str], ids: list[str | None], targets: Sequence[str] = (),
+        parsed: list[ParsedText] | None = None,
+    ) -> list[Document]:
         todo = [k for k, t in enumerate(texts) if t.strip()]
-        t0 = time.perf_counter()
-        parsed = ParsedText.from_texts([texts[k] for k in todo], self.spacy)
-        self.timings["parse"] += time.perf_counter() - t0
+        if parsed is None:
+            parsed = self._parse(texts)
         docs = [Document(text=t, id=i) for t, i in zip(texts, ids, strict=True)]
         t0 = time.perf_counter()
         raws = self.extractor.predict_batch(parsed)

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from stance._encoder import autocast
 from stance._serialization import check_format, sha256_file, verify_weights
 from stance.data.polnear import Attribution
 
@@ -493,6 +494,8 @@ class AttributionTagger:
         self.model = _TaggerModule(encoder, len(self.config.labels), self.config.dropout)
         self.model.eval()
         self.device = torch.device("cpu")
+        #: inference precision (see :data:`stance._encoder.PRECISIONS`); training is unaffected
+        self.precision = "float32"
         self._set_trainable()
 
     # -- parameters -------------------------------------------------------------------------
@@ -641,7 +644,8 @@ class AttributionTagger:
         tok = self.tokenizer
         cls_id, sep_id = tok.cls_token_id, tok.sep_token_id
         pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
-        width = max(len(c) for c in chunks) + 2
+        # widths in steps of 16: few distinct shapes, so bf16 kernels compiled for one are reused
+        width = -(-(max(len(c) for c in chunks) + 2) // 16) * 16
         ids = torch.full((len(chunks), width), pad_id, dtype=torch.long)
         mask = torch.zeros((len(chunks), width), dtype=torch.long)
         for i, c in enumerate(chunks):
@@ -678,7 +682,7 @@ class AttributionTagger:
             from tqdm.auto import tqdm
 
             iterator = tqdm(batches, desc="tagging", unit="batch", leave=False)
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(self.precision, self.device):
             for batch in iterator:
                 chunks = [encoded[jobs[j][0]]["ids"][jobs[j][1] : jobs[j][2]] for j in batch]
                 ids, mask = self._batch(chunks)

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from stance._encoder import autocast
 from stance._serialization import sha256_file, verify_weights
 from stance.document import StanceLabel, StanceScore
 
@@ -144,6 +145,8 @@ class StanceClassifier:
         self.net = _Net(encoder, len(self.config.labels), self.config.dropout, self.config.pooling)
         self.net.eval()
         self.device = torch.device("cpu")
+        #: inference precision (see :data:`stance._encoder.PRECISIONS`); training is unaffected
+        self.precision = "float32"
 
     # ------------------------------------------------------------------ parameters
     def trainable_prefixes(self) -> tuple[str, ...]:
@@ -226,7 +229,7 @@ class StanceClassifier:
             seconds.append(f"{text} {sep} {ctx}" if ctx else text)
         enc = self.tokenizer(
             list(targets), seconds, truncation="longest_first", max_length=self.config.max_length,
-            padding=True, return_tensors="pt",
+            padding=True, pad_to_multiple_of=16, return_tensors="pt",
         )
         return {k: v.to(self.device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
 
@@ -247,7 +250,7 @@ class StanceClassifier:
         was_training = self.net.training
         self.net.eval()
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), autocast(self.precision, self.device):
                 for s in range(0, n, batch_size):
                     idx = order[s : s + batch_size]
                     enc = self.encode(
