@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
+from stance._encoder import PRECISIONS
 from stance.errors import StanceError
 
 logger = logging.getLogger("stance.cli")
@@ -40,9 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--stance-model", default="default", metavar="DIR|default|none",
                    help="stance classifier used with --target: the shipped one (default), a saved directory, or none")
     a.add_argument("--batch-size", type=int, default=16)
+    _precision_option(a)
     a.add_argument("--errors", metavar="FILE", help="write error records here instead of stderr")
     a.add_argument("--keep-going", action="store_true", help="analyse every document even after a failure")
     a.add_argument("--resume", action="store_true", help="continue an interrupted run writing to the same -o FILE")
+    a.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a documents/s bar on stderr (default: when stderr is a terminal)")
 
     e = sub.add_parser("evaluate", help="score against labelled data")
     esub = e.add_subparsers(dest="task", required=True)
@@ -53,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     ea.add_argument("--limit", type=int, default=None, help="only the first N articles")
     ea.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% intervals (0: none)")
     ea.add_argument("--quote-model", default="default", metavar="DIR|default|none", help="as for analyze")
+    _precision_option(ea)
     es = esub.add_parser("speakers", help="canonical-speaker accuracy on a speaker gold set over PolNeAR-format data")
     es.add_argument("--data", default=None, help="PolNeAR-format directory (default: $STANCE_DATA/polnear or ../shared/data/polnear)")
     es.add_argument("--split", default="dev")
@@ -60,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     es.add_argument("--format", choices=["json", "table"], default="table")
     es.add_argument("--bootstrap", type=int, default=1000)
     es.add_argument("--quote-model", default="default", metavar="DIR|default|none", help="as for analyze")
+    _precision_option(es)
 
     est = esub.add_parser("stance", help="stance benchmarks: SemEval-2016, VAST, FNC-1, Emergent, RUW, GWSD")
     est.add_argument("--dataset", required=True, choices=["semeval", "vast", "fnc1", "emergent", "ruw", "gwsd"])
@@ -69,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="the shipped classifier, a saved one, or the untrained zero-shot baseline")
     est.add_argument("--format", choices=["json", "table"], default="table")
     est.add_argument("--bootstrap", type=int, default=1000)
+    _precision_option(est)
 
     t = sub.add_parser(
         "train", help="reproduce a shipped model (arguments after the task go to its trainer; see TASK --help)",
@@ -81,6 +88,13 @@ def _parser() -> argparse.ArgumentParser:
 
     add_render_parser(sub)
     return p
+
+
+def _precision_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--precision", choices=list(PRECISIONS), default="auto",
+        help="model arithmetic: auto (bfloat16 on CPUs with AMX and bf16 GPUs, else float32), float32, bfloat16",
+    )
 
 
 def model_option(value: str) -> str | None:
@@ -97,7 +111,10 @@ def _analyze(args: argparse.Namespace) -> int:
     import stance
     from stance.runner import analyze_files
 
-    config: dict[str, Any] = {"quote_model": model_option(args.quote_model), "stance_model": model_option(args.stance_model)}
+    config: dict[str, Any] = {
+        "quote_model": model_option(args.quote_model), "stance_model": model_option(args.stance_model),
+        "precision": args.precision,
+    }
     if args.max_chars is not None:
         config["max_chars"] = args.max_chars
     nlp = stance.load(**config)
@@ -113,7 +130,7 @@ def _analyze(args: argparse.Namespace) -> int:
         summary = analyze_files(
             nlp, args.paths, out=out, errors_out=errors_out, fmt=args.format,
             batch_size=args.batch_size, keep_going=args.keep_going, output_path=args.output,
-            errors_path=args.errors, resume=args.resume, targets=targets,
+            errors_path=args.errors, resume=args.resume, targets=targets, show_progress=args.progress,
         )
     except KeyboardInterrupt:
         sys.stderr.write("stance: interrupted; rerun with --resume (and the same -o) to continue\n")
@@ -133,7 +150,7 @@ def _evaluate_stance(args: argparse.Namespace) -> int:
     if args.model == "zero-shot":
         classifier: Any = ZeroShotBaseline()
     else:
-        classifier = stance.load(stance_model=args.model).stance
+        classifier = stance.load(stance_model=args.model, precision=args.precision).stance
     result = StanceEvaluator(args.dataset, args.data, args.split, n_boot=args.bootstrap)(classifier)
     if args.format == "json":
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
@@ -152,7 +169,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if args.task == "stance":
         return _evaluate_stance(args)
-    nlp = stance.load(quote_model=model_option(args.quote_model))
+    nlp = stance.load(quote_model=model_option(args.quote_model), precision=args.precision)
 
     if args.task == "speakers":
         from stance.evaluation.speakers import SpeakerEvaluator

@@ -13,11 +13,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import IO, Any
 
+from stance.document import Document
 from stance.io import InputDocument, RecordWriter, read_inputs
 from stance.pipeline import Pipeline
 
@@ -39,11 +42,6 @@ class RunSummary:
             return f"{count} {noun}{'' if count == 1 else 's'}"
 
         return f"{n(self.n_docs, 'document')}, {self.n_ok} ok, {self.n_failed} failed, {n(self.n_quotes, 'quote')}"
-
-
-def _batches(items: Iterator[InputDocument], size: int) -> Iterator[list[InputDocument]]:
-    while batch := list(islice(items, size)):
-        yield batch
 
 
 class _Progress:
@@ -96,12 +94,16 @@ def analyze_files(
     errors_path: str | None = None,
     resume: bool = False,
     targets: Sequence[str] | None = None,
+    show_progress: bool | None = None,
 ) -> RunSummary:
     """Analyse every input in ``paths``; write quote records to ``out`` and one error record
     (``{"doc", "error", "message"}``) per failed document to ``errors_out``.
 
     Without ``keep_going`` the run stops after the batch holding the first failure. With
     ``output_path`` a checkpoint is kept beside it and ``resume=True`` continues from it.
+    Inputs are read lazily (at most two batches ahead of the output), so memory stays bounded
+    however many there are. ``show_progress``: a documents bar on stderr (``None``: only when
+    stderr is a terminal).
     """
     summary = RunSummary()
     progress = None
@@ -129,39 +131,96 @@ def analyze_files(
             progress.start()
     writer = RecordWriter(fmt, out, header=header)
     inputs = islice(read_inputs(paths), skip, None)
-    for batch in _batches(inputs, batch_size):
-        readable = [d for d in batch if d.error is None]
-        docs = iter(nlp.pipe([d.text for d in readable], ids=[d.id for d in readable],
-                             batch_size=batch_size, errors="skip", targets=targets))
-        records: list[dict[str, Any]] = []
-        failures: list[dict[str, Any]] = []
-        for item in batch:
-            summary.n_docs += 1
-            if item.error is not None:
-                kind, _, message = item.error.partition(": ")
-                failures.append({"doc": item.id, "error": kind, "message": message})
-                continue
-            doc = next(docs)
-            err = doc.error_record()
-            if err is not None:
-                failures.append(err)
-            else:
-                records.extend(doc.to_records())
-        summary.n_failed += len(failures)
-        summary.n_ok += len(batch) - len(failures)
-        summary.n_quotes += writer.write(records)
-        for f in failures:
-            errors_out.write(json.dumps(f, ensure_ascii=False) + "\n")
-        out.flush()
-        errors_out.flush()
-        if progress is not None:
-            os.fsync(out.fileno())
-            progress.checkpoint({
-                "n_inputs": summary.n_docs, "out_offset": out.tell(),
-                "err_offset": errors_out.tell() if errors_path is not None else 0,
-                "n_ok": summary.n_ok, "n_failed": summary.n_failed, "n_quotes": summary.n_quotes,
-            })
-        if failures and not keep_going:
-            summary.stopped_early = True
-            break
+    # One pipe() stream over all readable inputs, so that parsing the next batch overlaps the
+    # models on this one; ``pending`` holds, in order, every input the stream has read so far
+    # (unreadable ones included), and is drained batch by batch for the checkpoints.
+    pending: deque[InputDocument] = deque()
+    current: list[str | None] = [None]
+
+    def readable() -> Iterator[str]:
+        for item in inputs:
+            pending.append(item)
+            if item.error is None:
+                current[0] = item.id
+                yield item.text
+
+    def ids() -> Iterator[str | None]:
+        while True:
+            yield current[0]
+
+    docs = nlp.pipe(readable(), ids=ids(), batch_size=batch_size, errors="skip", targets=targets)
+    held: deque[Document] = deque()  # a document analysed before the unreadable inputs ahead of it
+
+    def next_pair() -> tuple[InputDocument, Document | None] | None:
+        """The next input in order with its analysis (``None`` for an unreadable input)."""
+        if not pending:
+            held.extend(islice(docs, 1))  # reads inputs into ``pending`` up to that document
+            if not pending:
+                return None
+        item = pending.popleft()
+        if item.error is not None:
+            return item, None
+        if not held:
+            held.append(next(docs))
+        return item, held.popleft()
+
+    bar = _progress_bar(show_progress, initial=skip)
+    try:
+        while True:
+            batch: list[tuple[InputDocument, Document | None]] = []
+            while len(batch) < batch_size and (pair := next_pair()) is not None:
+                batch.append(pair)
+            if not batch:
+                break
+            failures = _write_batch(batch, writer, errors_out, summary)
+            bar.update(len(batch))
+            out.flush()
+            errors_out.flush()
+            if progress is not None:
+                os.fsync(out.fileno())
+                progress.checkpoint({
+                    "n_inputs": summary.n_docs, "out_offset": out.tell(),
+                    "err_offset": errors_out.tell() if errors_path is not None else 0,
+                    "n_ok": summary.n_ok, "n_failed": summary.n_failed, "n_quotes": summary.n_quotes,
+                })
+            if failures and not keep_going:
+                summary.stopped_early = True
+                break
+    finally:
+        docs.close()
+        bar.close()
     return summary
+
+
+def _write_batch(
+    batch: list[tuple[InputDocument, Document | None]], writer: RecordWriter, errors_out: IO[str], summary: RunSummary
+) -> list[dict[str, Any]]:
+    """Write a batch's quote records and error records; update the summary; return the errors."""
+    records: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    for item, doc in batch:
+        summary.n_docs += 1
+        if doc is None:
+            kind, _, message = (item.error or "").partition(": ")
+            failures.append({"doc": item.id, "error": kind, "message": message})
+            continue
+        err = doc.error_record()
+        if err is not None:
+            failures.append(err)
+        else:
+            records.extend(doc.to_records())
+    summary.n_failed += len(failures)
+    summary.n_ok += len(batch) - len(failures)
+    summary.n_quotes += writer.write(records)
+    for f in failures:
+        errors_out.write(json.dumps(f, ensure_ascii=False) + "\n")
+    return failures
+
+
+def _progress_bar(show: bool | None, initial: int) -> Any:
+    """A documents bar on stderr (``show=None``: only when stderr is a terminal)."""
+    from tqdm import tqdm
+
+    if show is None:
+        show = sys.stderr.isatty()
+    return tqdm(initial=initial, disable=not show, desc="stance", unit="doc", file=sys.stderr)

@@ -8,12 +8,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import stance
 from stance.cli import main
+from stance.io import InputDocument
 
 GOOD = '"We will not give up," Jane Doe said. The Kremlin said it had nothing to say.'
 
@@ -159,3 +161,58 @@ def test_output_is_identical_across_processes(tmp_path: Path) -> None:
         subprocess.run(_analyze_cmd(src, out), check=True, capture_output=True, timeout=300)
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
+
+
+def _stream(n: int, bad_every: int = 0) -> list[InputDocument]:
+    docs = []
+    for i in range(n):
+        if bad_every and i % bad_every == 3:
+            docs.append(InputDocument(f"d{i}", "", "DecodeError: unreadable bytes"))
+        else:
+            docs.append(InputDocument(f"d{i}", f'"Item {i} is on the record," Jane Doe said.'))
+    return docs
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, 16])
+def test_analyze_reads_inputs_lazily(monkeypatch: pytest.MonkeyPatch, nlp: stance.Pipeline, batch_size: int) -> None:
+    """Memory stays bounded over any number of inputs: the reader is never far ahead of the output."""
+    import io
+
+    from stance import runner
+
+    out, err = io.StringIO(), io.StringIO()
+    ahead: list[int] = []
+
+    def reader(_paths: object) -> Iterator[InputDocument]:
+        for k, item in enumerate(_stream(300)):
+            ahead.append(k - out.getvalue().count("\n"))
+            yield item
+
+    monkeypatch.setattr(runner, "read_inputs", reader)
+    summary = runner.analyze_files(nlp, ["-"], out=out, errors_out=err, batch_size=batch_size)
+    assert summary.n_docs == summary.n_ok == summary.n_quotes == 300
+    assert max(ahead) <= 3 * batch_size + 1  # the batch being written, the one parsed, the one read
+
+
+def test_analyze_keeps_order_with_unreadable_inputs(monkeypatch: pytest.MonkeyPatch, nlp: stance.Pipeline) -> None:
+    import io
+
+    from stance import runner
+
+    monkeypatch.setattr(runner, "read_inputs", lambda _paths: iter(_stream(40, bad_every=5)))
+    out, err = io.StringIO(), io.StringIO()
+    summary = runner.analyze_files(nlp, ["-"], out=out, errors_out=err, batch_size=3, keep_going=True)
+    assert (summary.n_docs, summary.n_failed) == (40, 8)
+    ok_ids = [json.loads(line)["doc"] for line in out.getvalue().splitlines()]
+    bad_ids = [json.loads(line)["doc"] for line in err.getvalue().splitlines()]
+    assert ok_ids == [f"d{i}" for i in range(40) if i % 5 != 3]
+    assert bad_ids == [f"d{i}" for i in range(40) if i % 5 == 3]
+
+
+def test_analyze_shows_progress_on_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "in.jsonl"
+    _corpus_jsonl(src, 5)
+    assert main(["analyze", str(src), "--quote-model", "none", "--progress", "-o", str(tmp_path / "o.jsonl")]) == 0
+    assert "5doc" in capsys.readouterr().err.replace(" ", "")
+    assert main(["analyze", str(src), "--quote-model", "none", "--no-progress", "-o", str(tmp_path / "p.jsonl")]) == 0
+    assert "doc/s" not in capsys.readouterr().err

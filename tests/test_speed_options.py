@@ -1,0 +1,137 @@
+"""Speed options keep the output: inference precision (bfloat16 where the CPU has AMX) and the
+parse read-ahead of :meth:`Pipeline.pipe`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import torch
+
+import stance
+from stance._encoder import PRECISIONS, autocast, resolve_precision
+from stance.cli import main
+
+TEXTS = [
+    '"We will not give up," Jane Doe said. The Kremlin said it had nothing to say.',
+    '"A," she said. "B is here now," she added.',
+    "",
+    "No quotes in this one at all.",
+    'John Smith, the mayor, said the bridge would open in May. "It is late," he added.',
+] * 3
+
+
+@pytest.mark.parametrize(
+    ("asked", "expected"),
+    [("float32", "float32"), ("bfloat16", "bfloat16")],
+)
+def test_explicit_precision_is_kept(asked: str, expected: str) -> None:
+    assert resolve_precision(asked, "cpu") == expected
+
+
+@pytest.mark.parametrize("bad", ["fp16", "half", "", "FLOAT32"])
+def test_unknown_precision_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="precision must be one of"):
+        resolve_precision(bad)
+    with pytest.raises(ValueError, match="precision"):
+        stance.load(precision=bad)
+
+
+@pytest.mark.parametrize(("amx", "expected"), [(True, "bfloat16"), (False, "float32")])
+def test_auto_follows_the_cpu(monkeypatch: pytest.MonkeyPatch, amx: bool, expected: str) -> None:
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
+    assert resolve_precision("auto", "cpu") == expected
+
+
+def test_auto_without_the_torch_probe_is_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported", raising=False)
+    assert resolve_precision("auto", "cpu") == "float32"
+
+
+def test_autocast_runs_linear_layers_in_the_asked_precision() -> None:
+    layer = torch.nn.Linear(4, 4)
+    x = torch.randn(2, 4)
+    with autocast("bfloat16"):
+        assert layer(x).dtype == torch.bfloat16
+    with autocast("float32"):
+        assert layer(x).dtype == torch.float32
+    assert set(PRECISIONS) == {"auto", "float32", "bfloat16"}
+
+
+def test_tagger_forward_uses_its_precision(tiny_tagger_dir: str) -> None:
+    nlp = stance.load(quote_model=tiny_tagger_dir, precision="bfloat16")
+    tagger = nlp.extractor.tagger  # type: ignore[union-attr]
+    assert tagger.precision == "bfloat16"
+    seen: list[torch.dtype] = []
+    linear = next(m for m in tagger.model.modules() if isinstance(m, torch.nn.Linear))
+    handle = linear.register_forward_hook(lambda _m, _i, out: seen.append(out.dtype))
+    try:
+        nlp(TEXTS[0])
+    finally:
+        handle.remove()
+    assert seen and set(seen) == {torch.bfloat16}
+    f32 = stance.load(quote_model=tiny_tagger_dir, precision="float32")
+    assert f32.extractor.tagger.precision == "float32"  # type: ignore[union-attr]
+
+
+def test_bfloat16_tagger_gives_valid_documents(tiny_tagger_dir: str) -> None:
+    docs = stance.load(quote_model=tiny_tagger_dir, precision="bfloat16")(TEXTS)
+    for text, doc in zip(TEXTS, docs, strict=True):
+        assert doc.ok
+        for q in doc.quotes:
+            assert text[q.start : q.end] == q.text
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 4, 16])
+def test_prefetch_gives_the_same_output(tiny_tagger_dir: str, batch_size: int) -> None:
+    on = stance.load(quote_model=tiny_tagger_dir, precision="float32", prefetch=True)
+    off = stance.load(quote_model=tiny_tagger_dir, precision="float32", prefetch=False)
+    a = [d.to_records() for d in on.pipe(TEXTS, batch_size=batch_size)]
+    b = [d.to_records() for d in off.pipe(TEXTS, batch_size=batch_size)]
+    assert a == b
+    assert len(a) == len(TEXTS)
+
+
+def test_prefetch_yields_earlier_batches_before_raising() -> None:
+    nlp = stance.load(quote_model=None, prefetch=True, max_chars=200)
+    texts: list[Any] = [TEXTS[0], TEXTS[1], "x" * 500, TEXTS[0]]
+    got = []
+    with pytest.raises(stance.DocumentTooLargeError):
+        for doc in nlp.pipe(texts, batch_size=2):
+            got.append(doc)
+    assert [d.text for d in got] == texts[:2]
+
+
+def test_prefetch_skips_bad_documents_in_any_batch() -> None:
+    nlp = stance.load(quote_model=None, prefetch=True, max_chars=200)
+    texts: list[Any] = [TEXTS[0], 42, "x" * 500, TEXTS[4], None, TEXTS[1]]
+    docs = list(nlp.pipe(texts, batch_size=2, errors="skip"))
+    assert [d.ok for d in docs] == [True, False, False, True, False, True]
+    assert docs[3].quotes and docs[3].text == TEXTS[4]
+
+
+def test_prefetch_reads_at_most_one_batch_ahead() -> None:
+    nlp = stance.load(quote_model=None, prefetch=True)
+    pulled = 0
+
+    def source() -> Iterator[str]:
+        nonlocal pulled
+        for i in range(1000):
+            pulled += 1
+            yield f'"Line {i} is here," Jane Doe said.'
+
+    stream = nlp.pipe(source(), batch_size=4)
+    first = [next(stream) for _ in range(4)]
+    assert len(first) == 4
+    assert pulled <= 12  # this batch, the one being parsed, and the one being read
+    stream.close()  # stopping early neither hangs nor leaks the worker
+
+
+def test_cli_precision_option(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text(TEXTS[0], encoding="utf-8")
+    assert main(["analyze", str(src), "--quote-model", "none", "--precision", "float32"]) == 0
+    assert "Jane Doe" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["analyze", str(src), "--precision", "fp8"])
