@@ -11,7 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q --upgrade pip
 	# torch first and pinned: this is the CPU wheel; anything else pulls a multi-GB CUDA build
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[dev,notebooks,train]'
+	$(PIP) install -q -e '.[dev,notebooks,train,spark]'
 	touch $@
 
 venv: $(VENV)/.installed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 
 import pytest
@@ -9,13 +10,38 @@ import pytest
 import stance
 
 
+def _loopback(address: object) -> bool:
+    """Whether a connect() address stays on this machine (Spark local mode talks over loopback)."""
+    if isinstance(address, (str, bytes)):  # an AF_UNIX path
+        return True
+    host = address[0] if isinstance(address, tuple) and address else None
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host == "localhost":
+        return True
+    try:
+        return isinstance(host, str) and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    def guard(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("tests must not open network connections")
+    """No connection leaves the machine; loopback (127.0.0.0/8, ::1, Unix sockets) is allowed."""
+    connect, create_connection = socket.socket.connect, socket.create_connection
 
-    monkeypatch.setattr(socket.socket, "connect", guard)
-    monkeypatch.setattr(socket, "create_connection", guard)
+    def guard_connect(self: socket.socket, address: object) -> None:
+        if not _loopback(address):
+            raise RuntimeError("tests must not open network connections")
+        connect(self, address)  # type: ignore[arg-type]
+
+    def guard_create(address: object, *args: object, **kwargs: object) -> socket.socket:
+        if not _loopback(address):
+            raise RuntimeError("tests must not open network connections")
+        return create_connection(address, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guard_connect)
+    monkeypatch.setattr(socket, "create_connection", guard_create)
 
 
 @pytest.fixture(scope="session")
