@@ -53,6 +53,7 @@ def run_stance(args: argparse.Namespace, texts: list[str], targets: list[str]) -
     nlp = stance.load(
         quote_model=None if args.quote_model.lower() == "none" else args.quote_model,
         precision=args.precision, prefetch=not args.no_prefetch, progress=False,
+        parse_processes=args.parse_processes,
     )
     nlp("Warm-up: the models are loaded before timing, Jane Doe said.", targets=targets or None)
     load_s = time.perf_counter() - t_load
@@ -146,6 +147,7 @@ def main() -> int:
                     help=f"stance target (repeatable; default: {', '.join(DEFAULT_TARGETS)}); --target '' for none")
     ap.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
     ap.add_argument("--no-prefetch", action="store_true", help="parse and run the models one after the other")
+    ap.add_argument("--parse-processes", type=int, default=1, help="spaCy worker processes")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--no-peers", action="store_true", help="skip the textacy and zero-shot baselines")
     ap.add_argument("--peer-nli", default=None, metavar="DIR", help="a local NLI checkpoint for the zero-shot peer")

@@ -105,13 +105,18 @@ class ParsedText:
 
     @classmethod
     def from_texts(
-        cls, texts: list[str], nlp: Any, max_chars: int = _CHUNK_CHARS, batch_size: int = 64
+        cls, texts: list[str], nlp: Any, max_chars: int = _CHUNK_CHARS, batch_size: int = 64, n_process: int = 1
     ) -> list[ParsedText]:
-        """Parse several texts at once: their paragraphs go through one ``nlp.pipe`` stream."""
+        """Parse several texts at once: their paragraphs go through one ``nlp.pipe`` stream
+        (in ``n_process`` worker processes when more than 1; the parses are identical)."""
         chunked = [chunk_text(t, max_chars) for t in texts]
         # lone surrogates (from bad decoding) cannot be encoded by spaCy: parse a same-length copy
         flat = [_SURROGATE.sub("\ufffd", c.text) for chunks in chunked for c in chunks]
-        docs = iter(nlp.pipe(flat, batch_size=batch_size))
+        if n_process > 1 and len(flat) >= 2 * n_process:
+            # spaCy splits the stream into minibatches, one per worker: keep them all busy
+            docs = iter(nlp.pipe(flat, batch_size=max(1, min(batch_size, len(flat) // n_process)), n_process=n_process))
+        else:
+            docs = iter(nlp.pipe(flat, batch_size=batch_size))
         return [cls._build(t, [(c.offset, next(docs)) for c in chunks]) for t, chunks in zip(texts, chunked, strict=True)]
 
     @classmethod

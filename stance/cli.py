@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--stance-model", default="default", metavar="DIR|default|none",
                    help="stance classifier used with --target: the shipped one (default), a saved directory, or none")
     a.add_argument("--batch-size", type=int, default=16)
+    a.add_argument("--parse-processes", type=int, default=None, metavar="N",
+                   help="spaCy worker processes (default: 2 on a machine with 2 or more cores, else 1; same output)")
     _precision_option(a)
     a.add_argument("--errors", metavar="FILE", help="write error records here instead of stderr")
     a.add_argument("--keep-going", action="store_true", help="analyse every document even after a failure")
@@ -114,7 +116,10 @@ def _analyze(args: argparse.Namespace) -> int:
     config: dict[str, Any] = {
         "quote_model": model_option(args.quote_model), "stance_model": model_option(args.stance_model),
         "precision": args.precision,
+        "parse_processes": args.parse_processes or min(2, os.cpu_count() or 1),
     }
+    if config["parse_processes"] > 1:
+        config["prefetch"] = False  # the parse workers already use every core
     if args.max_chars is not None:
         config["max_chars"] = args.max_chars
     nlp = stance.load(**config)

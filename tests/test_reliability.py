@@ -96,14 +96,19 @@ def _analyze_cmd(src: Path, out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "stance", "analyze", str(src), "-o", str(out), "--batch-size", "4", "--quote-model", "none", *extra]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
-def test_resume_after_kill_gives_identical_output(tmp_path: Path, sig: signal.Signals) -> None:
+@pytest.mark.parametrize(
+    ("sig", "procs"), [(signal.SIGKILL, "1"), (signal.SIGINT, "1"), (signal.SIGKILL, "2")], ids=["kill", "int", "kill-2procs"]
+)
+def test_resume_after_kill_gives_identical_output(tmp_path: Path, sig: signal.Signals, procs: str) -> None:
     src = tmp_path / "in.jsonl"
     _corpus_jsonl(src, 240)
     full = tmp_path / "full.jsonl"
-    subprocess.run(_analyze_cmd(src, full), check=True, capture_output=True, timeout=300)
+    # the uninterrupted run parses in one process: parse workers must not change the output
+    subprocess.run(_analyze_cmd(src, full, "--parse-processes", "1"), check=True, capture_output=True, timeout=300)
     part = tmp_path / "part.jsonl"
-    proc = subprocess.Popen(_analyze_cmd(src, part), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _analyze_cmd(src, part, "--parse-processes", procs), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     progress = Path(str(part) + ".progress")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -117,7 +122,7 @@ def test_resume_after_kill_gives_identical_output(tmp_path: Path, sig: signal.Si
         assert rc == 130 and b"--resume" in (proc.stderr.read() if proc.stderr else b"")
     if proc.stderr:
         proc.stderr.close()
-    done = subprocess.run(_analyze_cmd(src, part, "--resume"), capture_output=True, timeout=300)
+    done = subprocess.run(_analyze_cmd(src, part, "--resume", "--parse-processes", procs), capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr.decode()
     assert part.read_bytes() == full.read_bytes()
     assert "240 documents, 240 ok, 0 failed" in done.stderr.decode()

@@ -135,3 +135,25 @@ def test_cli_precision_option(tmp_path: Any, capsys: pytest.CaptureFixture[str])
     assert "Jane Doe" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["analyze", str(src), "--precision", "fp8"])
+
+
+@pytest.mark.parametrize("procs", [0, -1, 1.5, "2"])
+def test_parse_processes_is_validated(procs: Any) -> None:
+    with pytest.raises(ValueError, match="parse_processes"):
+        stance.load(parse_processes=procs)
+
+
+def test_parse_processes_give_the_same_parse(nlp: stance.Pipeline) -> None:
+    from stance._nlp import ParsedText
+
+    texts = [t for t in TEXTS if t] * 4
+    one = ParsedText.from_texts(texts, nlp.spacy)
+    two = ParsedText.from_texts(texts, nlp.spacy, n_process=2)
+    assert [(p.tokens, p.ents, p.sents) for p in one] == [(p.tokens, p.ents, p.sents) for p in two]
+
+
+def test_pipeline_with_parse_processes_gives_the_same_records() -> None:
+    texts = TEXTS * 2
+    a = [d.to_records() for d in stance.load(quote_model=None, parse_processes=2, prefetch=False).pipe(texts)]
+    b = [d.to_records() for d in stance.load(quote_model=None).pipe(texts)]
+    assert a == b
