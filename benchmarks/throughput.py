@@ -15,6 +15,9 @@ in the same process and on the same articles, two peer baselines (``--no-peers``
   ``facebook/bart-large-mnli`` is ~18x larger), its labels mean nothing. Pass
   ``--peer-nli DIR`` to time a real local NLI checkpoint instead.
 
+``peak_rss_mb`` is this process's high-water mark; ``peak_pss_with_workers_mb`` samples the
+proportional set size of this process plus its parse workers every 0.2 s (the figure to
+compare with a memory budget when ``--parse-processes`` is above 1).
 Stage times are CPU-side wall clock per stage; with prefetching on (the default) spaCy parses
 the next batch while the models run, so the stages overlap and their sum exceeds the wall time.
 Run it on an otherwise idle machine; the figures in the README come from this script.
@@ -28,6 +31,7 @@ import os
 import platform
 import resource
 import sys
+import threading
 import time
 from typing import Any
 
@@ -48,6 +52,50 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _tree_pss_mb(root: int) -> float:
+    """Proportional set size of ``root`` and every process below it (Linux /proc), in MB.
+    PSS splits pages shared between processes (forked parse workers share the parent's)
+    among them, so the sum is the memory the tree really holds; summed RSS would count
+    shared pages once per process."""
+    parents = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as fh:
+                    parents[int(entry.name)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                total += next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0) / 1024
+        except OSError:
+            pass
+        todo.extend(c for c, p in parents.items() if p == pid)
+    return total
+
+
+class TreePssSampler(threading.Thread):
+    """Samples the PSS of this process and its children (parse workers) every 0.2 s."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0.0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.peak = max(self.peak, _tree_pss_mb(os.getpid()))
+            self._stop_event.wait(0.2)
+
+    def stop(self) -> float:
+        self._stop_event.set()
+        self.join()
+        return self.peak
+
+
 def run_stance(args: argparse.Namespace, texts: list[str], targets: list[str]) -> tuple[dict[str, Any], list[str]]:
     t_load = time.perf_counter()
     nlp = stance.load(
@@ -55,17 +103,21 @@ def run_stance(args: argparse.Namespace, texts: list[str], targets: list[str]) -
         precision=args.precision, prefetch=not args.no_prefetch, progress=False,
         parse_processes=args.parse_processes,
     )
-    nlp("Warm-up: the models are loaded before timing, Jane Doe said.", targets=targets or None)
+    warm = "Warm-up: the models (and any parse workers) are loaded before timing, Jane Doe said."
+    list(nlp.pipe([warm, warm], targets=targets or None))
     load_s = time.perf_counter() - t_load
     for k in nlp.timings:
         nlp.timings[k] = 0.0
     quotes: list[str] = []
+    sampler = TreePssSampler()
+    sampler.start()
     t0 = time.perf_counter()
     for _ in range(args.repeat):
         quotes = []
         for doc in nlp.pipe(texts, batch_size=args.batch_size, targets=targets or None):
             quotes.extend(q.text for q in doc.quotes)
     wall = time.perf_counter() - t0
+    tree_peak = sampler.stop()
     n_docs = len(texts) * args.repeat
     return {
         "pipeline": repr(nlp),
@@ -77,6 +129,7 @@ def run_stance(args: argparse.Namespace, texts: list[str], targets: list[str]) -
         "articles_per_s": round(n_docs / wall, 2),
         "tokens_per_s": round(sum(len(t.split()) for t in texts) * args.repeat / wall),
         "peak_rss_mb": round(peak_rss_mb()),
+        "peak_pss_with_workers_mb": round(tree_peak),
         "load_s": round(load_s, 2),
         "stage_seconds": {k: round(v, 2) for k, v in nlp.timings.items()},
     }, quotes

@@ -7,8 +7,11 @@ or rejects a document; offsets are mapped back to the full text.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -105,18 +108,13 @@ class ParsedText:
 
     @classmethod
     def from_texts(
-        cls, texts: list[str], nlp: Any, max_chars: int = _CHUNK_CHARS, batch_size: int = 64, n_process: int = 1
+        cls, texts: list[str], nlp: Any, max_chars: int = _CHUNK_CHARS, batch_size: int = 64
     ) -> list[ParsedText]:
-        """Parse several texts at once: their paragraphs go through one ``nlp.pipe`` stream
-        (in ``n_process`` worker processes when more than 1; the parses are identical)."""
+        """Parse several texts at once: their paragraphs go through one ``nlp.pipe`` stream."""
         chunked = [chunk_text(t, max_chars) for t in texts]
         # lone surrogates (from bad decoding) cannot be encoded by spaCy: parse a same-length copy
         flat = [_SURROGATE.sub("\ufffd", c.text) for chunks in chunked for c in chunks]
-        if n_process > 1 and len(flat) >= 2 * n_process:
-            # spaCy splits the stream into minibatches, one per worker: keep them all busy
-            docs = iter(nlp.pipe(flat, batch_size=max(1, min(batch_size, len(flat) // n_process)), n_process=n_process))
-        else:
-            docs = iter(nlp.pipe(flat, batch_size=batch_size))
+        docs = iter(nlp.pipe(flat, batch_size=batch_size))
         return [cls._build(t, [(c.offset, next(docs)) for c in chunks]) for t, chunks in zip(texts, chunked, strict=True)]
 
     @classmethod
@@ -185,3 +183,82 @@ class ParsedText:
                 break
             out.append(t)
         return out
+
+
+# --------------------------------------------------------------------------- parse workers
+def _die_with_parent() -> None:
+    """Linux: have the kernel stop this worker when its parent dies (even by SIGKILL), so an
+    interrupted run never leaves parse workers behind. Elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - exotic libc
+        logger.debug("could not set the parent-death signal of a parse worker")
+
+
+_WORKER_MODEL: list[str] = []  # the spaCy model of this parse worker
+
+
+def _worker_setup(model: str) -> None:
+    parent = os.getppid()
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    # a parse worker never runs torch, but thinc imports it when it can (~180 MB per worker):
+    # a None entry in sys.modules makes that import fail, and thinc then works without it
+    sys.modules.setdefault("torch", None)  # type: ignore[arg-type]
+    _WORKER_MODEL[:] = [model]
+    load_spacy(model)
+
+
+def _worker_parse(args: tuple[str, int]) -> ParsedText:
+    text, max_chars = args
+    return ParsedText.from_text(text, load_spacy(_WORKER_MODEL[0]), max_chars)
+
+
+class ParsePool:
+    """spaCy parsing in ``processes`` worker processes, one document per task; the parses
+    are the same as in-process. Workers start on first use, load the model once, and stop
+    with the pool, at exit, or (Linux) when this process dies, even by SIGKILL. Outside
+    Linux they are spawned, which needs the usual ``if __name__ == "__main__":`` guard.
+    """
+
+    def __init__(self, model: str, processes: int) -> None:
+        if processes < 2:
+            raise ValueError("a ParsePool needs at least 2 processes")
+        self.model, self.processes = model, processes
+        self._pool: Any = None
+        self._finalizer: Any = None
+
+    def _start(self) -> Any:
+        if self._pool is None:
+            import multiprocessing as mp
+
+            # fork on Linux: workers start at once and never re-import the user's __main__
+            # (forkserver and spawn do, which breaks scripts without a __main__ guard); they
+            # only run spaCy, never torch, so forking a process with torch threads is safe
+            ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+            self._pool = ctx.Pool(self.processes, initializer=_worker_setup, initargs=(self.model,))
+            # stop the workers when this object goes, or at exit before modules are torn down
+            self._finalizer = weakref.finalize(self, _stop_pool, self._pool)
+        return self._pool
+
+    def parse(self, texts: list[str], max_chars: int = _CHUNK_CHARS) -> list[ParsedText]:
+        if not texts:
+            return []
+        return list(self._start().imap(_worker_parse, [(t, max_chars) for t in texts], chunksize=1))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._finalizer()
+            self._pool = None
+
+
+def _stop_pool(pool: Any) -> None:
+    pool.terminate()
+    pool.join()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from stance._encoder import PRECISIONS, resolve_precision
-from stance._nlp import DEFAULT_SPACY_MODEL, ParsedText, load_spacy
+from stance._nlp import DEFAULT_SPACY_MODEL, ParsedText, ParsePool, load_spacy
 from stance._spans import RawQuote
 from stance.attribution import Resolution, ResolverConfig, RuleResolver
 from stance.document import Document, Mention, Quote, QuoteKind, Speaker
@@ -152,6 +152,7 @@ class Pipeline:
         self.resolver = RuleResolver(self.config.resolver)
         self._spacy: Any = None
         self._parse_lock = threading.Lock()
+        self._parse_pool: ParsePool | None = None
         #: seconds spent per stage since the pipeline was made (``parse``, ``quotes``, ``speakers``, ``stance``)
         self.timings: dict[str, float] = {"parse": 0.0, "quotes": 0.0, "speakers": 0.0, "stance": 0.0}
 
@@ -195,6 +196,18 @@ class Pipeline:
             clf.precision = resolve_precision(self.config.precision, clf.device)
             self._stance = clf
         return self._stance
+
+    def close(self) -> None:
+        """Stop the parse worker processes, if any (they restart when needed; also at exit)."""
+        if self._parse_pool is not None:
+            self._parse_pool.close()
+            self._parse_pool = None
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         model = "rules" if self.config.quote_model is None else f"tagger({self.config.quote_model})+rules"
@@ -344,9 +357,13 @@ class Pipeline:
         """spaCy parses of the non-blank ``texts`` (one at a time: the model is shared with the worker)."""
         with self._parse_lock:
             t0 = time.perf_counter()
-            parsed = ParsedText.from_texts(
-                [t for t in texts if t.strip()], self.spacy, n_process=self.config.parse_processes
-            )
+            todo = [t for t in texts if t.strip()]
+            if self.config.parse_processes > 1 and len(todo) > 1:
+                if self._parse_pool is None:
+                    self._parse_pool = ParsePool(self.config.spacy_model, self.config.parse_processes)
+                parsed = self._parse_pool.parse(todo)
+            else:
+                parsed = ParsedText.from_texts(todo, self.spacy)
             self.timings["parse"] += time.perf_counter() - t0
         return parsed
 

@@ -92,6 +92,32 @@ def _corpus_jsonl(path: Path, n: int) -> None:
             fh.write(json.dumps({"id": f"doc{i}", "text": text}) + "\n")
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` now (Linux /proc; empty elsewhere)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, parent in parents.items() if parent == p]
+        out.extend(kids)
+        todo.extend(kids)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def _analyze_cmd(src: Path, out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "stance", "analyze", str(src), "-o", str(out), "--batch-size", "4", "--quote-model", "none", *extra]
 
@@ -115,8 +141,14 @@ def test_resume_after_kill_gives_identical_output(tmp_path: Path, sig: signal.Si
         if progress.exists() and len(progress.read_text(encoding="utf-8").splitlines()) >= 4:
             break
         time.sleep(0.05)
+    family = _descendants(proc.pid)
     proc.send_signal(sig)
     rc = proc.wait(timeout=60)
+    # no parse worker outlives the run, even after SIGKILL
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_alive(p) for p in family):
+        time.sleep(0.2)
+    assert not [p for p in family if _alive(p)], "parse workers outlived the killed run"
     assert rc != 0, "the run finished before it could be interrupted; make the corpus larger"
     if sig == signal.SIGINT:
         assert rc == 130 and b"--resume" in (proc.stderr.read() if proc.stderr else b"")

@@ -143,17 +143,28 @@ def test_parse_processes_is_validated(procs: Any) -> None:
         stance.load(parse_processes=procs)
 
 
-def test_parse_processes_give_the_same_parse(nlp: stance.Pipeline) -> None:
-    from stance._nlp import ParsedText
+def test_parse_workers_give_the_same_parse(nlp: stance.Pipeline) -> None:
+    from stance._nlp import ParsedText, ParsePool
 
-    texts = [t for t in TEXTS if t] * 4
+    texts = [t for t in TEXTS if t] * 4 + ["\ud800 lone surrogate, she said.", "x" * 12_000]
     one = ParsedText.from_texts(texts, nlp.spacy)
-    two = ParsedText.from_texts(texts, nlp.spacy, n_process=2)
-    assert [(p.tokens, p.ents, p.sents) for p in one] == [(p.tokens, p.ents, p.sents) for p in two]
+    pool = ParsePool(nlp.config.spacy_model, 2)
+    try:
+        two = pool.parse(texts)
+    finally:
+        pool.close()
+    assert [(p.text, p.tokens, p.ents, p.sents, p.children) for p in one] == [
+        (p.text, p.tokens, p.ents, p.sents, p.children) for p in two
+    ]
+    with pytest.raises(ValueError, match="at least 2"):
+        ParsePool(nlp.config.spacy_model, 1)
 
 
 def test_pipeline_with_parse_processes_gives_the_same_records() -> None:
     texts = TEXTS * 2
-    a = [d.to_records() for d in stance.load(quote_model=None, parse_processes=2, prefetch=False).pipe(texts)]
-    b = [d.to_records() for d in stance.load(quote_model=None).pipe(texts)]
+    with stance.load(quote_model=None, parse_processes=2, prefetch=False) as fast:
+        a = [d.to_records() for d in fast.pipe(texts, batch_size=4)]
+        assert fast._parse_pool is not None
+    assert fast._parse_pool is None  # closed on leaving the block
+    b = [d.to_records() for d in stance.load(quote_model=None).pipe(texts, batch_size=4)]
     assert a == b
