@@ -38,7 +38,8 @@ evaluate: venv
 	$(VENV)/bin/stance evaluate attribution --data ../shared/data/polnear --split dev
 
 benchmark: venv
-	$(PY) benchmarks/throughput.py --data ../shared/data/polnear --split dev
+	$(PIP) install -q -e '.[bench]'
+	$(PY) benchmarks/throughput.py --data ../shared/data/polnear --split dev --batch-size 64 --parse-processes 2 --no-prefetch
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

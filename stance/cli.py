@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     ea.add_argument("--limit", type=int, default=None, help="only the first N articles")
     ea.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% intervals (0: none)")
     ea.add_argument("--quote-model", default="default", metavar="DIR|default|none", help="as for analyze")
-    _precision_option(ea)
+    _precision_option(ea, default="float32")  # the same figures on any hardware
     es = esub.add_parser("speakers", help="canonical-speaker accuracy on a speaker gold set over PolNeAR-format data")
     es.add_argument("--data", default=None, help="PolNeAR-format directory (default: $STANCE_DATA/polnear or ../shared/data/polnear)")
     es.add_argument("--split", default="dev")
@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     es.add_argument("--format", choices=["json", "table"], default="table")
     es.add_argument("--bootstrap", type=int, default=1000)
     es.add_argument("--quote-model", default="default", metavar="DIR|default|none", help="as for analyze")
-    _precision_option(es)
+    _precision_option(es, default="float32")  # the same figures on any hardware
 
     est = esub.add_parser("stance", help="stance benchmarks: SemEval-2016, VAST, FNC-1, Emergent, RUW, GWSD")
     est.add_argument("--dataset", required=True, choices=["semeval", "vast", "fnc1", "emergent", "ruw", "gwsd"])
@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="the shipped classifier, a saved one, or the untrained zero-shot baseline")
     est.add_argument("--format", choices=["json", "table"], default="table")
     est.add_argument("--bootstrap", type=int, default=1000)
-    _precision_option(est)
+    _precision_option(est, default="float32")  # the same figures on any hardware
 
     t = sub.add_parser(
         "train", help="reproduce a shipped model (arguments after the task go to its trainer; see TASK --help)",
@@ -92,10 +92,11 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _precision_option(parser: argparse.ArgumentParser) -> None:
+def _precision_option(parser: argparse.ArgumentParser, default: str = "auto") -> None:
     parser.add_argument(
-        "--precision", choices=list(PRECISIONS), default="auto",
-        help="model arithmetic: auto (bfloat16 on CPUs with AMX and bf16 GPUs, else float32), float32, bfloat16",
+        "--precision", choices=list(PRECISIONS), default=default,
+        help=f"model arithmetic: auto (bfloat16 on CPUs with AMX and bf16 GPUs, else float32), float32, "
+             f"bfloat16 (default: {default})",
     )
 
 

@@ -168,3 +168,20 @@ def test_pipeline_with_parse_processes_gives_the_same_records() -> None:
     assert fast._parse_pool is None  # closed on leaving the block
     b = [d.to_records() for d in stance.load(quote_model=None).pipe(texts, batch_size=4)]
     assert a == b
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["analyze", "x.txt"], "auto"),
+        (["evaluate", "attribution"], "float32"),
+        (["evaluate", "speakers"], "float32"),
+        (["evaluate", "stance", "--dataset", "vast"], "float32"),
+        (["evaluate", "attribution", "--precision", "bfloat16"], "bfloat16"),
+    ],
+)
+def test_evaluation_defaults_to_float32(argv: list[str], expected: str) -> None:
+    """Reported figures must not depend on the hardware; analysis may be fast."""
+    from stance.cli import _parser
+
+    assert _parser().parse_args(argv).precision == expected
