@@ -235,7 +235,7 @@ class ParsePool:
         self._pool: Any = None
         self._finalizer: Any = None
 
-    def _start(self) -> Any:
+    def start(self) -> Any:
         if self._pool is None:
             import multiprocessing as mp
 
@@ -251,7 +251,7 @@ class ParsePool:
     def parse(self, texts: list[str], max_chars: int = _CHUNK_CHARS) -> list[ParsedText]:
         if not texts:
             return []
-        return list(self._start().imap(_worker_parse, [(t, max_chars) for t in texts], chunksize=1))
+        return list(self.start().imap(_worker_parse, [(t, max_chars) for t in texts], chunksize=1))
 
     def close(self) -> None:
         if self._pool is not None:

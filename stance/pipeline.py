@@ -349,7 +349,9 @@ class Pipeline:
         # of the batches before it are still yielded first
         batch = _Batch(texts, ids, failed, good, error=first_error if errors == "raise" else None)
         if pool is not None and batch.error is None:
-            _ = self.spacy  # load in this thread: a load error surfaces here, not in the worker
+            # load (and fork any parse workers) here in the calling thread: a load error
+            # surfaces here, and no process is forked from the worker thread
+            _ = self._parse_workers() if self.config.parse_processes > 1 else self.spacy
             batch.parsed = pool.submit(self._parse, [texts[k] for k in good])
         return batch
 
@@ -359,13 +361,18 @@ class Pipeline:
             t0 = time.perf_counter()
             todo = [t for t in texts if t.strip()]
             if self.config.parse_processes > 1 and len(todo) > 1:
-                if self._parse_pool is None:
-                    self._parse_pool = ParsePool(self.config.spacy_model, self.config.parse_processes)
-                parsed = self._parse_pool.parse(todo)
+                parsed = self._parse_workers().parse(todo)
             else:
                 parsed = ParsedText.from_texts(todo, self.spacy)
             self.timings["parse"] += time.perf_counter() - t0
         return parsed
+
+    def _parse_workers(self) -> ParsePool:
+        """The parse worker processes, started on first use."""
+        if self._parse_pool is None:
+            self._parse_pool = ParsePool(self.config.spacy_model, self.config.parse_processes)
+        self._parse_pool.start()
+        return self._parse_pool
 
     def _analyze(self, batch: _Batch, errors: str = "raise", targets: Sequence[str] = ()) -> list[Document]:
         if batch.error is not None:

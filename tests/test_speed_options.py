@@ -185,3 +185,11 @@ def test_evaluation_defaults_to_float32(argv: list[str], expected: str) -> None:
     from stance.cli import _parser
 
     assert _parser().parse_args(argv).precision == expected
+
+
+def test_prefetch_with_parse_workers_gives_the_same_records() -> None:
+    texts = TEXTS * 2
+    with stance.load(quote_model=None, parse_processes=2, prefetch=True) as both:
+        a = [d.to_records() for d in both.pipe(texts, batch_size=3)]
+    b = [d.to_records() for d in stance.load(quote_model=None, prefetch=False).pipe(texts, batch_size=3)]
+    assert a == b
