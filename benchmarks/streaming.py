@@ -4,8 +4,9 @@
 
 Writes N short synthetic news articles (templates with direct, indirect and pronoun-attributed
 quotes; no real text) to a JSONL file, runs ``stance analyze`` on it in a subprocess, samples
-the subprocess's resident memory every second, and prints RSS after 1%, 10%, 50% and 100% of
-the input, the peak, and documents/s. With ``--interrupt-at F`` the run is killed (SIGKILL)
+the memory of the subprocess every second, and prints it after 1% ... 99% of
+the input, the peak, and documents/s. Memory is the proportional set size (PSS) of the run
+and its parse workers together. With ``--interrupt-at F`` the run is killed (SIGKILL)
 after a fraction F of the input and finished with ``--resume``; the script then checks that
 the output has exactly one record per article, in order.
 """
@@ -23,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _proc import tree_pss_mb
+
 NAMES = ["Jane Doe", "John Smith", "Maria Garcia", "Wei Chen", "Olu Adeyemi", "Anna Novak"]
 ROLES = ["the minister", "the mayor", "a senior official", "the spokeswoman", "the senator"]
 TOPICS = ["the budget", "the bridge", "the peace plan", "the new tax", "the trade deal", "the strike"]
@@ -36,16 +39,6 @@ def article(i: int, rng: random.Random) -> str:
         f"\"It is late and it costs too much,\" she added.\n\n"
         f"{role.capitalize()} said talks on {topic} would resume next week."
     )
-
-
-def rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def done_lines(path: Path) -> int:
@@ -65,25 +58,25 @@ def done_lines(path: Path) -> int:
 def run(cmd: list[str], out: Path, n: int, kill_at: float | None) -> dict[str, object]:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     start = done_lines(out) / n  # a resumed run starts past some marks: those stay "-"
-    marks: dict[float, object] = {f: ("-" if f <= start else None) for f in (0.01, 0.1, 0.5)}
+    marks: dict[float, object] = {f: ("-" if f <= start else None) for f in (0.01, 0.1, 0.25, 0.5, 0.75, 0.99)}
     peak = 0.0
     t0 = time.perf_counter()
     killed = False
     while proc.poll() is None:
-        rss = rss_mb(proc.pid)
-        if rss is not None:
-            peak = max(peak, rss)
+        mem = tree_pss_mb(proc.pid)  # the run and its parse workers
+        if mem > 1:
+            peak = max(peak, mem)
             done = done_lines(out) / n
             for frac in marks:
-                if marks[frac] is None and done >= frac and rss > 1:
-                    marks[frac] = round(rss)
+                if marks[frac] is None and done >= frac:
+                    marks[frac] = round(mem)
             if kill_at is not None and done >= kill_at:
                 proc.send_signal(signal.SIGKILL)
                 killed = True
         time.sleep(1.0)
     err = proc.stderr.read().decode() if proc.stderr else ""
-    return {"seconds": round(time.perf_counter() - t0, 1), "rss_mb_at": {f"{int(k * 100)}%": v for k, v in marks.items()},
-            "peak_rss_mb": round(peak), "killed": killed, "rc": proc.returncode, "summary": err.strip().splitlines()[-1:]}
+    return {"seconds": round(time.perf_counter() - t0, 1), "pss_mb_at": {f"{int(k * 100)}%": v for k, v in marks.items()},
+            "peak_pss_mb": round(peak), "killed": killed, "rc": proc.returncode, "summary": err.strip().splitlines()[-1:]}
 
 
 def main() -> int:

@@ -36,6 +36,7 @@ import time
 from typing import Any
 
 import torch
+from _proc import tree_pss_mb
 
 import stance
 from stance.data.polnear import read_polnear
@@ -52,31 +53,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _tree_pss_mb(root: int) -> float:
-    """Proportional set size of ``root`` and every process below it (Linux /proc), in MB.
-    PSS splits pages shared between processes (forked parse workers share the parent's)
-    among them, so the sum is the memory the tree really holds; summed RSS would count
-    shared pages once per process."""
-    parents = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/stat") as fh:
-                    parents[int(entry.name)] = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as fh:
-                total += next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0) / 1024
-        except OSError:
-            pass
-        todo.extend(c for c, p in parents.items() if p == pid)
-    return total
-
-
 class TreePssSampler(threading.Thread):
     """Samples the PSS of this process and its children (parse workers) every 0.2 s."""
 
@@ -87,7 +63,7 @@ class TreePssSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            self.peak = max(self.peak, _tree_pss_mb(os.getpid()))
+            self.peak = max(self.peak, tree_pss_mb(os.getpid()))
             self._stop_event.wait(0.2)
 
     def stop(self) -> float:
