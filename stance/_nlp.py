@@ -228,14 +228,28 @@ class ParsePool:
     Linux they are spawned, which needs the usual ``if __name__ == "__main__":`` guard.
     """
 
+    #: documents the workers parse before :meth:`start` replaces them with fresh ones: spaCy's
+    #: string store grows with every new token string (names, numbers) and never shrinks
+    recycle_docs = 20_000
+
     def __init__(self, model: str, processes: int) -> None:
         if processes < 2:
             raise ValueError("a ParsePool needs at least 2 processes")
         self.model, self.processes = model, processes
         self._pool: Any = None
         self._finalizer: Any = None
+        self._parsed = 0
 
     def start(self) -> Any:
+        """The running pool; starts it, or replaces it once it has parsed ``recycle_docs``
+        documents. Call it from the thread that owns the pool (workers are forked there)."""
+        if self._pool is not None and self._parsed >= self.recycle_docs:
+            # no task is in flight (parse() returns only when all are done): a graceful
+            # close lets each worker exit on its own
+            self._finalizer.detach()
+            self._pool.close()
+            self._pool.join()
+            self._pool, self._parsed = None, 0
         if self._pool is None:
             import multiprocessing as mp
 
@@ -251,7 +265,10 @@ class ParsePool:
     def parse(self, texts: list[str], max_chars: int = _CHUNK_CHARS) -> list[ParsedText]:
         if not texts:
             return []
-        return list(self.start().imap(_worker_parse, [(t, max_chars) for t in texts], chunksize=1))
+        pool = self._pool if self._pool is not None else self.start()
+        out = list(pool.imap(_worker_parse, [(t, max_chars) for t in texts], chunksize=1))
+        self._parsed += len(texts)
+        return out
 
     def close(self) -> None:
         if self._pool is not None:

@@ -151,7 +151,7 @@ class Pipeline:
         self._stance: Any = None  # a stance.targets.StanceClassifier once loaded
         self.resolver = RuleResolver(self.config.resolver)
         self._spacy: Any = None
-        self._parse_lock = threading.Lock()
+        self._parse_lock = threading.RLock()
         self._parse_pool: ParsePool | None = None
         #: seconds spent per stage since the pipeline was made (``parse``, ``quotes``, ``speakers``, ``stance``)
         self.timings: dict[str, float] = {"parse": 0.0, "quotes": 0.0, "speakers": 0.0, "stance": 0.0}
@@ -361,18 +361,22 @@ class Pipeline:
             t0 = time.perf_counter()
             todo = [t for t in texts if t.strip()]
             if self.config.parse_processes > 1 and len(todo) > 1:
-                parsed = self._parse_workers().parse(todo)
+                # started by _prepare on the caller's thread when prefetching
+                pool = self._parse_pool if self.config.prefetch and self._parse_pool else self._parse_workers()
+                parsed = pool.parse(todo)
             else:
                 parsed = ParsedText.from_texts(todo, self.spacy)
             self.timings["parse"] += time.perf_counter() - t0
         return parsed
 
     def _parse_workers(self) -> ParsePool:
-        """The parse worker processes, started on first use."""
-        if self._parse_pool is None:
-            self._parse_pool = ParsePool(self.config.spacy_model, self.config.parse_processes)
-        self._parse_pool.start()
-        return self._parse_pool
+        """The parse worker processes, started (or renewed) here, on the calling thread, while
+        no parse is running."""
+        with self._parse_lock:
+            if self._parse_pool is None:
+                self._parse_pool = ParsePool(self.config.spacy_model, self.config.parse_processes)
+            self._parse_pool.start()
+            return self._parse_pool
 
     def _analyze(self, batch: _Batch, errors: str = "raise", targets: Sequence[str] = ()) -> list[Document]:
         if batch.error is not None:

@@ -193,3 +193,33 @@ def test_prefetch_with_parse_workers_gives_the_same_records() -> None:
         a = [d.to_records() for d in both.pipe(texts, batch_size=3)]
     b = [d.to_records() for d in stance.load(quote_model=None, prefetch=False).pipe(texts, batch_size=3)]
     assert a == b
+
+
+def test_parse_workers_are_renewed_after_recycle_docs(nlp: stance.Pipeline) -> None:
+    from stance._nlp import ParsedText, ParsePool
+
+    texts = [t for t in TEXTS if t]
+    pool = ParsePool(nlp.config.spacy_model, 2)
+    pool.recycle_docs = len(texts)
+    try:
+        first = pool.parse(texts)
+        old = {p.pid for p in pool.start()._pool}  # start() renews: recycle_docs were parsed
+        second = pool.parse(texts)
+        new = {p.pid for p in pool.start()._pool}
+    finally:
+        pool.close()
+    assert old.isdisjoint(new)
+    same = ParsedText.from_texts(texts, nlp.spacy)
+    assert [p.tokens for p in first] == [p.tokens for p in second] == [p.tokens for p in same]
+
+
+@pytest.mark.parametrize("prefetch", [True, False])
+def test_pipeline_output_is_unchanged_by_renewing_workers(monkeypatch: pytest.MonkeyPatch, prefetch: bool) -> None:
+    from stance._nlp import ParsePool
+
+    monkeypatch.setattr(ParsePool, "recycle_docs", 5)
+    texts = TEXTS * 3
+    with stance.load(quote_model=None, parse_processes=2, prefetch=prefetch) as fast:
+        a = [d.to_records() for d in fast.pipe(texts, batch_size=4)]
+    b = [d.to_records() for d in stance.load(quote_model=None, prefetch=False).pipe(texts, batch_size=4)]
+    assert a == b
