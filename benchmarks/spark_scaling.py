@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from typing import Any
 
@@ -26,24 +25,6 @@ import torch
 
 import stance
 from stance.data.polnear import read_polnear
-
-
-def spark_session(workers: int) -> Any:
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: loopback only
-    session = (
-        SparkSession.builder.master(f"local[{workers}]").appName(f"stance-bench-{workers}")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", str(max(2, workers)))
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate()
-    )  # fmt: skip
-    session.sparkContext.setLogLevel("ERROR")
-    return session
 
 
 def main() -> int:
@@ -57,7 +38,7 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    from stance.spark import analyze_spark
+    from stance.spark import analyze_spark, local_session
 
     quote_model = None if args.quote_model.lower() == "none" else args.quote_model
     articles = read_polnear(args.data, args.split)
@@ -87,7 +68,7 @@ def main() -> int:
     import pandas as pd
 
     for workers in [int(w) for w in args.workers.split(",")]:
-        spark = spark_session(workers)
+        spark = local_session(workers, f"stance-bench-{workers}")
         df = spark.createDataFrame(pd.DataFrame({"id": ids, "text": texts}))
         df = df.repartition(workers * args.partitions_per_worker).cache()
         df.count()  # the input in memory before timing

@@ -71,6 +71,7 @@ __all__ = [
     "DocumentFailedError",
     "analyze_partition",
     "analyze_spark",
+    "local_session",
     "result_schema",
     "split_errors",
 ]
@@ -296,6 +297,29 @@ def analyze_spark(
         )
 
     return df.select(id_col, text_col).mapInPandas(run, schema)
+
+
+def local_session(workers: int = 2, app_name: str = "stance") -> Any:
+    """A Spark session in local mode with ``workers`` worker threads, for trying
+    :func:`analyze_spark` on one machine: loopback only, no web UI or console progress bar,
+    ``max(2, workers)`` shuffle partitions, and Python workers running this interpreter
+    (where ``stance`` is installed) unless ``PYSPARK_PYTHON`` says otherwise."""
+    _import_pyspark()
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    session = (
+        SparkSession.builder.master(f"local[{workers}]").appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", str(max(2, workers)))
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .getOrCreate()
+    )  # fmt: skip
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def split_errors(result: SparkDataFrame) -> tuple[SparkDataFrame, SparkDataFrame]:

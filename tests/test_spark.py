@@ -195,21 +195,12 @@ def _need_spark() -> None:
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     _need_spark()
-    from pyspark.sql import SparkSession
+    from stance.spark import local_session
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter, with stance
         mp.setenv("SPARK_LOCAL_IP", "127.0.0.1")
-        session = (
-            SparkSession.builder.master("local[2]").appName("stance-tests")
-            .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "2")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .getOrCreate()
-        )  # fmt: skip
-        session.sparkContext.setLogLevel("ERROR")
+        session = local_session(2, "stance-tests")
         yield session
         session.stop()
 

@@ -203,12 +203,13 @@ def test_parse_workers_are_renewed_after_recycle_docs(nlp: stance.Pipeline) -> N
     pool.recycle_docs = len(texts)
     try:
         first = pool.parse(texts)
-        old = {p.pid for p in pool.start()._pool}  # start() renews: recycle_docs were parsed
+        # each start() after recycle_docs documents replaces the workers
+        renewed = {p.pid for p in pool.start()._pool}
         second = pool.parse(texts)
-        new = {p.pid for p in pool.start()._pool}
+        renewed_again = {p.pid for p in pool.start()._pool}
     finally:
         pool.close()
-    assert old.isdisjoint(new)
+    assert renewed.isdisjoint(renewed_again)
     same = ParsedText.from_texts(texts, nlp.spacy)
     assert [p.tokens for p in first] == [p.tokens for p in second] == [p.tokens for p in same]
 
