@@ -218,6 +218,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 #: the trainer module of each ``stance train TASK`` (each has a ``main(argv) -> int``)
 _TRAINERS = {
     "attribution": "stance.quotes.train_tagger",
+    "linker": "stance.quotes.train_linker",
     "speakers": "stance.attribution.train_ranker",
     "stance": "stance.targets.train",
 }

@@ -171,12 +171,14 @@ class Pipeline:
                 self._extractor = rules
             else:
                 from stance.quotes.hybrid import HybridExtractor
+                from stance.quotes.linker import RelationLinker
                 from stance.quotes.tagger import AttributionTagger
 
                 path = DEFAULT_QUOTE_MODEL if self.config.quote_model == "default" else Path(self.config.quote_model)
                 tagger = AttributionTagger.from_pretrained(path)
                 tagger.precision = resolve_precision(self.config.precision, tagger.device)
-                self._extractor = HybridExtractor(tagger, rules)
+                linker = RelationLinker.from_pretrained(path) if RelationLinker.exists(path) else None
+                self._extractor = HybridExtractor(tagger, rules, linker=linker)
         return self._extractor
 
     @property

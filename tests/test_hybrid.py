@@ -62,8 +62,22 @@ CASES = [
         ['"We will support Kyiv, whatever it costs us,"', "it had nothing to say"],
         None,
     ),
-    # relations without content are not quotes
-    ([Attribution(source=(span("Jane Doe"),), cue=(span("said"),), content=())], {"add_rule_quotes": False}, [], None),
+    # a source and a cue without content: the cue's complement in the parse, widened to its quote
+    (
+        [Attribution(source=(span("Jane Doe"),), cue=(span("said"),), content=())],
+        {"add_rule_quotes": False},
+        ['"We will support Kyiv, whatever it costs us,"'],
+        "direct",
+    ),
+    # ... unless that is switched off: relations without content are not quotes
+    (
+        [Attribution(source=(span("Jane Doe"),), cue=(span("said"),), content=())],
+        {"add_rule_quotes": False, "content_from_parse": False},
+        [],
+        None,
+    ),
+    # a cue alone is not a quote
+    ([Attribution(cue=(span("said"),))], {"add_rule_quotes": False}, [], None),
 ]
 
 

@@ -4,7 +4,12 @@ The tagger (:mod:`stance.quotes.tagger`) finds source, cue and content spans, in
 included. The rules (:mod:`stance.quotes.extractor`) are more precise on one thing: the
 boundaries of text in quote marks. The two are combined per document:
 
-* every tagger relation with content becomes a quote; its kind comes from its quote marks;
+* the tagger's fragments are grouped into relations by the learned relation linker
+  (:mod:`stance.quotes.linker`, shipped beside the tagger's weights), or, without one, by
+  distance to the nearest cue;
+* every relation with content becomes a quote; its kind comes from its quote marks. A
+  relation with a source and a cue but no tagged content takes the cue's complement clause or
+  object from the parse ("Trump said [that …]");
 * a tagger content fragment that lies inside a quoted span the rules attributed is widened to
   that whole span (the tagger cuts long quotes into pieces), and takes the rules' source and
   cue where the tagger found none;
@@ -26,6 +31,7 @@ from stance._nlp import ParsedText
 from stance._spans import RawQuote, Span
 from stance.quotes._marks import content_kind
 from stance.quotes.extractor import RuleExtractor
+from stance.quotes.linker import RelationLinker
 from stance.quotes.tagger import AttributionTagger
 
 logger = logging.getLogger(__name__)
@@ -51,6 +57,43 @@ class HybridConfig:
 
     widen_to_quotes: bool = True
     add_rule_quotes: bool = True
+    #: a relation with a source and a cue but no tagged content takes the cue's clausal or
+    #: object complement from the parse as its content ("Trump said [that …]")
+    content_from_parse: bool = True
+
+
+#: dependents of a cue that can carry what was said, in order of preference
+_COMPLEMENT_DEPS = ("ccomp", "dobj", "xcomp", "pobj", "attr", "oprd")
+
+
+def complement_span(parsed: ParsedText, cue: Span, source: Span | None = None) -> Span | None:
+    """The span of the cue's complement clause or object in the parse (its whole subtree, in the
+    cue's sentence, without the cue, the source or trailing punctuation), or ``None``.
+
+    >>> from stance._nlp import ParsedText, Token
+    >>> toks = [Token(0, 0, 3, "Doe", "Doe", "PROPN", "NNP", "nsubj", 1, "", 0),
+    ...         Token(1, 4, 8, "said", "say", "VERB", "VBD", "ROOT", 1, "", 0),
+    ...         Token(2, 9, 11, "no", "no", "INTJ", "UH", "dobj", 1, "", 0),
+    ...         Token(3, 11, 12, ".", ".", "PUNCT", ".", "punct", 1, "", 0)]
+    >>> complement_span(ParsedText("Doe said no.", toks, [], [(0, 4)], [[], [0, 2, 3], [], []]), (4, 8), (0, 3))
+    (9, 11)
+    """
+    toks = parsed.tokens_in(*cue)
+    if not toks:
+        return None
+    skip = {t.i for t in toks} | ({t.i for t in parsed.tokens_in(*source)} if source else set())
+    sent = toks[0].sent
+    for dep in _COMPLEMENT_DEPS:
+        for t in toks:
+            for c in parsed.children[t.i]:
+                if c in skip or parsed.tokens[c].dep != dep:
+                    continue
+                sub = [k for k in parsed.subtree(c) if k not in skip and parsed.tokens[k].sent == sent]
+                while sub and parsed.tokens[sub[-1]].pos == "PUNCT" and parsed.tokens[sub[-1]].text in ".,;:":
+                    sub.pop()
+                if sub:
+                    return parsed.tokens[sub[0]].start, parsed.tokens[sub[-1]].end
+    return None
 
 
 class HybridExtractor:
@@ -61,10 +104,13 @@ class HybridExtractor:
         tagger: AttributionTagger,
         rules: RuleExtractor | None = None,
         config: HybridConfig | None = None,
+        linker: RelationLinker | None = None,
     ) -> None:
         self.tagger = tagger
         self.rules = rules or RuleExtractor()
         self.config = config or HybridConfig()
+        #: groups the tagger's fragments into relations; ``None``: the tagger's distance grouping
+        self.linker = linker
 
     def __repr__(self) -> str:
         return f"HybridExtractor(tagger={self.tagger.config.encoder!r}, rules=v1)"
@@ -72,7 +118,11 @@ class HybridExtractor:
     def predict_batch(
         self, parsed: Sequence[ParsedText], batch_size: int | None = None
     ) -> list[list[RawQuote]]:
-        relations = self.tagger.predict([p.text for p in parsed], batch_size=batch_size)
+        if self.linker is None:
+            relations = self.tagger.predict([p.text for p in parsed], batch_size=batch_size)
+        else:
+            spans = self.tagger.predict_spans([p.text for p in parsed], batch_size=batch_size)
+            relations = [self.linker.link(p, s) if s else [] for p, s in zip(parsed, spans, strict=True)]
         return [self.combine(p, rels) for p, rels in zip(parsed, relations, strict=True)]
 
     def combine(self, parsed: ParsedText, relations: Sequence[object]) -> list[RawQuote]:
@@ -82,12 +132,15 @@ class HybridExtractor:
         claimed: set[int] = set()
         for rel in relations:
             content: tuple[Span, ...] = getattr(rel, "content", ())
-            if not content:
-                continue
             cue_frags: tuple[Span, ...] = getattr(rel, "cue", ())
             src_frags: tuple[Span, ...] = getattr(rel, "source", ())
             cue = cue_frags[0] if cue_frags else None
             source = src_frags[0] if src_frags else None
+            if not content and cue is not None and source is not None and self.config.content_from_parse:
+                found = complement_span(parsed, cue, source)
+                content = (found,) if found is not None else ()
+            if not content:
+                continue
             if cue is not None and _NAMING_CUE.fullmatch(text[cue[0] : cue[1]]):
                 continue  # "called the draft a 'capitulation'": a label, not a statement (PolNeAR tags it)
             spans = list(content)

@@ -740,14 +740,23 @@ class AttributionTagger:
         if isinstance(texts, str):
             raise TypeError("predict expects a list of texts; wrap a single text in a list")
         texts = list(texts)
-        results: list[list[Attribution]] = [[] for _ in texts]
+        spans = self.predict_spans(texts, batch_size=batch_size)
+        return [group_relations(t, s, self.config.link_window) if s else [] for t, s in zip(texts, spans, strict=True)]
+
+    def predict_spans(
+        self, texts: Sequence[str], batch_size: int | None = None
+    ) -> list[list[tuple[str, int, int]]]:
+        """Role fragments ``(role, start, end)`` per text, before they are grouped into relations."""
+        if isinstance(texts, str):
+            raise TypeError("predict_spans expects a list of texts; wrap a single text in a list")
+        texts = list(texts)
+        results: list[list[tuple[str, int, int]]] = [[] for _ in texts]
         live = [i for i, t in enumerate(texts) if t and not t.isspace()]
         if not live:
             return results
         scored = self.token_scores([texts[i] for i in live], batch_size=batch_size)
         for i, sc in zip(live, scored, strict=True):
-            spans = self.decode_spans(texts[i], sc["offsets"], sc["scores"])
-            results[i] = group_relations(texts[i], spans, self.config.link_window)
+            results[i] = self.decode_spans(texts[i], sc["offsets"], sc["scores"])
         return results
 
     __call__ = predict
