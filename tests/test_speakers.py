@@ -116,3 +116,45 @@ def test_one_resolver_serves_several_threads(nlp: stance.Pipeline) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         together = list(pool.map(lambda pr: nlp.resolver(*pr).quote_cluster, zip(parsed, raws, strict=True)))
     assert together == alone
+
+
+def _resolve(text: str, quotes: list[tuple[str, str, str]]) -> list[str]:
+    """Canonical speaker names of hand-made quotes ``(content, source, kind)`` (first occurrences)."""
+    from stance._nlp import ParsedText, load_spacy
+    from stance._spans import RawQuote
+    from stance.attribution.resolver import RuleResolver
+
+    def at(s: str) -> tuple[int, int]:
+        i = text.index(s)
+        return i, i + len(s)
+
+    parsed = ParsedText.from_text(text, load_spacy())
+    raws = [RawQuote((at(content),), kind, None, at(source), "say") for content, source, kind in quotes]
+    res = RuleResolver()(parsed, raws)
+    return [res.clusters[k].name for k in res.quote_cluster]
+
+
+@pytest.mark.parametrize(
+    ("text", "quotes", "names"),
+    [
+        # a relative pronoun stands for the noun its clause modifies
+        ("The firm hired John Bentel, who said that the plan had failed.",
+         [("that the plan had failed", "who", "indirect")], ["John Bentel"]),
+        ("The ceremony featured Oprah Winfrey and Stevie Wonder, who joked that the museum was late.",
+         [("that the museum was late", "who", "indirect")], ["Stevie Wonder"]),
+        # "I" in the narration is the author of the piece; inside a quotation it is not
+        ("I told my readers that the plan had failed.", [("that the plan had failed", "I", "indirect")], ["the author"]),
+        ('"I told them it was over," Smith said.',
+         [('"I told them it was over,"', "Smith", "direct"), ("it was over", "I", "indirect")], ["Smith", "unknown"]),
+        # a definite role description with no antecedent of its own: the person already named
+        ("Jane Doe spoke at the rally on Monday. Later, the Democratic nominee said the plan was dead.",
+         [("the plan was dead", "the Democratic nominee", "indirect")], ["Jane Doe"]),
+        # ... but not when nobody was named before, and not for a plural description
+        ("The Democratic nominee said the plan was dead.",
+         [("the plan was dead", "The Democratic nominee", "indirect")], ["The Democratic nominee"]),
+        ("Jane Doe spoke at the rally. The Democratic leaders said the plan was dead.",
+         [("the plan was dead", "The Democratic leaders", "indirect")], ["The Democratic leaders"]),
+    ],
+)
+def test_resolver_rules(text: str, quotes: list[tuple[str, str, str]], names: list[str]) -> None:
+    assert _resolve(text, quotes) == names

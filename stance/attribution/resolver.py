@@ -64,6 +64,7 @@ _ANON_MARKERS = re.compile(
 )
 _MEDIA_CUES = {"report", "publish", "broadcast", "write"}
 _DEFINITE = {"the", "this", "that", "these", "those"}
+_RELATIVE = {"who", "which", "that", "whom"}
 _STRIP_NAME = re.compile(r"^(?:the\s+)|(?:'s|\u2019s)$", re.I)
 
 
@@ -76,6 +77,9 @@ class ResolverConfig:
     #: directory of a trained :class:`~stance.attribution.ranker.MentionRanker`; when set, the
     #: antecedent of "he"/"she" is the candidate it scores best instead of the rules' choice
     ranker: str | None = None
+    #: link a definite role description of a person with no antecedent ("the Indiana governor")
+    #: to the person the article has named that fits it best (see ``_salient_person``)
+    salient_descriptors: bool = True
 
     def __post_init__(self) -> None:
         if self.pronoun_window <= 0:
@@ -368,6 +372,73 @@ class RuleResolver:
                 return self._named_cluster(parsed, clusters, ent)
         return None
 
+    @staticmethod
+    def _relative_antecedent(parsed: ParsedText, span: Span) -> Span | None:
+        """"Stevie Wonder, who joked …": the phrase a relative pronoun stands for, i.e. the noun
+        its relative clause modifies (the named entity around it, else the noun's own words
+        before the clause)."""
+        i = parsed.token_at(span[0])
+        if i is None:
+            return None
+        toks = parsed.tokens
+        verb = toks[toks[i].head]
+        if verb.dep != "relcl" or verb.head == verb.i:
+            return None
+        noun = toks[verb.head]
+        while noun.dep == "appos" and noun.head != noun.i:  # "John Bentel, a staffer who …"
+            noun = toks[noun.head]
+        # "Oprah Winfrey and Stevie Wonder, who …": the parse hangs the clause on the first
+        # conjunct; it belongs to the nearest one
+        while True:
+            nxt = [k for k in parsed.children[noun.i] if toks[k].dep == "conj" and noun.i < k < i]
+            if not nxt:
+                break
+            noun = toks[max(nxt)]
+        for a, b, _ in parsed.ents:
+            if a <= noun.start < b:
+                return (a, b)
+        left = [k for k in parsed.subtree(noun.i) if k <= noun.i and toks[k].sent == noun.sent]
+        # the noun phrase up to the noun, without a leading comma or conjunction run-in
+        start = noun.i
+        for k in reversed(left):
+            if k != start - 1 or toks[k].pos == "PUNCT":
+                break
+            start = k
+        return (toks[start].start, noun.end)
+
+    def _salient_person(
+        self, parsed: ParsedText, span: Span, info: dict[str, object]
+    ) -> tuple[int, int, str] | None:
+        """"The Indiana governor", "the GOP nominee": a definite singular role description of a
+        person, with no earlier mention of the same role, refers to a person the article has
+        already named. Candidates are the people named before it; the one whose surrounding words
+        (titles, appositions) share most content words with the description wins, then the most
+        recently named. Gender must not clash."""
+        toks = parsed.tokens
+        words = {t.lemma.lower() for t in parsed.tokens_in(*span) if t.pos in ("NOUN", "PROPN", "ADJ")}
+        gender = info.get("gender")
+        stats: dict[str, tuple[tuple[int, int, str], set[str]]] = {}
+        for ent in parsed.ents:
+            if ent[2] != "PERSON" or ent[1] > span[0]:
+                continue
+            name = self._clean(parsed.text[ent[0] : ent[1]])
+            if not name:
+                continue
+            key = name.lower().split()[-1]
+            if gender in ("m", "f") and self._genders.get(key) not in (None, gender):
+                continue
+            first, last = parsed.token_at(ent[0]), parsed.token_at(ent[1] - 1)
+            ctx: set[str] = set()
+            if first is not None and last is not None:
+                sent = toks[first].sent
+                ctx = {t.lemma.lower() for t in toks[max(0, first - 8) : last + 9] if t.sent == sent and t.pos in ("NOUN", "PROPN", "ADJ")}
+            # per person (by surname): its latest mention and the words around all its mentions
+            stats[key] = (ent, stats.get(key, (ent, set()))[1] | ctx)
+        if not stats:
+            return None
+        best = max(stats.values(), key=lambda e: (len(words & e[1]), e[0][1]))
+        return best[0]
+
     def _descriptor_antecedent(
         self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object]
     ) -> Cluster | None:
@@ -376,11 +447,23 @@ class RuleResolver:
         head = str(info.get("head", ""))
         prior = [c for c in clusters if c.last <= span[0]]
         same_head = [c for c in prior if head in c.heads]
-        if same_head:
-            return max(same_head, key=lambda c: c.last)
+        named_head = [c for c in same_head if c.named]
+        if named_head:
+            return max(named_head, key=lambda c: c.last)
         role = self._role_antecedent(parsed, clusters, span, head) if head not in SOURCE_NOUNS else None
         if role is not None:
             return role
+        if same_head:
+            return max(same_head, key=lambda c: c.last)
+        if (
+            self.config.salient_descriptors
+            and info["type"] == SpeakerType.PERSON
+            and info.get("number") == "sg"
+            and head not in SOURCE_NOUNS
+        ):
+            salient = self._salient_person(parsed, span, info)
+            if salient is not None:
+                return self._named_cluster(parsed, clusters, salient)
         if info["type"] == SpeakerType.ANONYMOUS or head in SOURCE_NOUNS:
             anon = [c for c in prior if c.type == SpeakerType.ANONYMOUS]
             if anon:
@@ -397,6 +480,7 @@ class RuleResolver:
         clusters: list[Cluster] = []
         by_mention: dict[Span, int] = {}
         unknown: Cluster | None = None
+        author: Cluster | None = None
         assignment: list[int] = []
         self._assigned = assignment
         self._genders = self._gender_evidence(parsed)
@@ -412,9 +496,18 @@ class RuleResolver:
             if span in by_mention:
                 assignment.append(by_mention[span])
                 continue
-            info = self._analyse(parsed, span, rq.cue_lemma)
+            low = parsed.text[span[0] : span[1]].strip().lower()
             target: Cluster | None = None
-            if info["kind"] == "pronoun":
+            ante = self._relative_antecedent(parsed, span) if low in _RELATIVE else None
+            info = self._analyse(parsed, ante or span, rq.cue_lemma)
+            if low == "i" and not any(a <= span[0] < b for a, b in quoted):
+                # "I" in the narration, not inside a quotation: the author of the piece
+                if author is None:
+                    author = Cluster(len(clusters), "the author", SpeakerType.PERSON, number="sg")
+                    clusters.append(author)
+                target = author
+                info = {"kind": "author", "name": "the author"}
+            elif info["kind"] == "pronoun":
                 target = self._pronoun_antecedent(parsed, clusters, span, info, quoted)
                 if target is None:
                     g, n = info["gender"], info["number"]
@@ -442,7 +535,7 @@ class RuleResolver:
                     fuller = [f for f in fuller if len(f) > len(name) and self._same_name(f, name)]
                     if fuller and info.get("type") == SpeakerType.PERSON:
                         info["name"] = max(fuller, key=len)
-            else:
+            elif info["kind"] == "descriptor":
                 target = self._descriptor_antecedent(parsed, clusters, span, info)
             if target is None:
                 target = Cluster(

@@ -14,7 +14,10 @@ is **correct** when the predicted speaker is the gold one:
 * ``anonymous``: the predicted type is ``anonymous`` and every mention of that gold cluster
   goes to one predicted speaker, not shared with another gold cluster;
 * ``unnamed: …``: the same one-speaker-per-cluster condition, and the predicted speaker is
-  not given a proper name (its name is a descriptor, or its mentions include the gold one);
+  not given a proper name: its name is a descriptor (lower case beyond the first word), or is
+  drawn from one of the phrases gold gives for this speaker (its source spans, its ``unnamed:``
+  label: the phrase's head with some of its words), which may be capitalised at the start of a
+  sentence ("Civil rights activists", "Democrats" for "many Democrats");
 * ``unknown``: the predicted type or name is ``unknown``.
 
 Accuracy is reported end to end (undetected = wrong) and on detected sources, for all, pronoun
@@ -70,6 +73,36 @@ def _same_name(a: str, b: str) -> bool:
         return False
     short, long_ = (x, y) if len(x) <= len(y) else (y, x)
     return long_[-len(short):] == short
+
+
+def _norm(phrase: str) -> str:
+    """Lower case, single spaces, no leading article: ``"The  Democrats"`` -> ``"democrats"``."""
+    words = phrase.lower().split()
+    return " ".join(words[1:] if words[:1] in (["the"], ["a"], ["an"]) else words)
+
+
+def _own_phrase(name: str, phrases: set[str]) -> bool:
+    """Whether ``name`` is drawn from one of ``phrases``: its words all occur in the phrase and
+    include the phrase's head (its last word before a post-modifier). "Democrats" for "many
+    democrats" is; "Mitch McConnell" for "mcconnell aides", "E.U." for "many e.u. nations" and
+    "Capitol Hill" for "democrats on capitol hill" are not.
+
+    >>> _own_phrase("Democrats", {"many democrats"}), _own_phrase("Mitch McConnell", {"mcconnell aides"})
+    (True, False)
+    >>> _own_phrase("Capitol Hill", {"nervous democrats on capitol hill"})
+    False
+    """
+    words = set(_norm(name).replace(",", " ").split())
+    for phrase in phrases:
+        p = phrase.replace(",", " ").split()
+        # the head: the last word before a post-modifier ("democrats on capitol hill")
+        cut = next((k for k, w in enumerate(p) if k and w in _POSTMODIFIER), len(p))
+        if words and p and words <= set(p) and p[cut - 1] in words:
+            return True
+    return False
+
+
+_POSTMODIFIER = frozenset("of on in to for at from with by about who that which whose".split())
 
 
 def _unnamed(gold: dict[str, Any]) -> bool:
@@ -151,6 +184,13 @@ class SpeakerEvaluator:
         for c, ids in cluster_pred.items():
             for i in ids:
                 owners[i].add(c)
+        # the phrases that gold says refer to each unnamed speaker: naming the speaker by one of
+        # them ("Civil rights activists") is not giving it a proper name, capitalised or not
+        own_words: dict[str, set[str]] = defaultdict(set)
+        for g in golds:
+            if _unnamed(g):
+                own_words[_cluster_key(g)].add(_norm(doc.text[g["source_start"] : g["source_end"]]))
+                own_words[_cluster_key(g)].add(_norm(str(g["speaker"]).removeprefix("unnamed:")))
         for it in items:
             if not it.detected:
                 continue
@@ -167,7 +207,8 @@ class SpeakerEvaluator:
                 if speaker == "anonymous":
                     it.correct = consistent and it.predicted_type == "anonymous"
                 else:
-                    it.correct = consistent and (covers_ante or mention_form(str(it.predicted_name)) != "named")
+                    own = _own_phrase(str(it.predicted_name), own_words[c])
+                    it.correct = consistent and (covers_ante or own or mention_form(str(it.predicted_name)) != "named")
             elif speaker == "unknown":
                 it.correct = it.predicted_type == "unknown" or it.predicted_name == "unknown"
             else:
