@@ -158,3 +158,26 @@ def _resolve(text: str, quotes: list[tuple[str, str, str]]) -> list[str]:
 )
 def test_resolver_rules(text: str, quotes: list[tuple[str, str, str]], names: list[str]) -> None:
     assert _resolve(text, quotes) == names
+
+
+@pytest.mark.parametrize(
+    ("text", "quotes", "names"),
+    [
+        # "they" / "it": a group or organisation that is the subject of a recent clause
+        ("Proponents of the program met on Monday. Later they said that it worked.",
+         [("that it worked", "they", "indirect")], ["Proponents"]),
+        ("The International Monetary Fund cut its forecast. It said that growth would slow.",
+         [("that growth would slow", "It", "indirect")], ["International Monetary Fund"]),
+        # no subject to stand for: nothing is invented
+        ("It rained. They said that it worked.", [("that it worked", "They", "indirect")], ["unknown"]),
+        # an acronym is the same speaker as its full name
+        ("The International Monetary Fund said growth would slow. The IMF said that risks grew.",
+         [("growth would slow", "The International Monetary Fund", "indirect"),
+          ("that risks grew", "The IMF", "indirect")], ["International Monetary Fund"] * 2),
+        # a possessive source is resolved like its pronoun
+        ("Mr. John Roe spoke on Monday. Contrary to his claim that taxes fell, they rose.",
+         [("that taxes fell", "his", "indirect")], ["John Roe"]),
+    ],
+)
+def test_resolver_pronoun_rules(text: str, quotes: list[tuple[str, str, str]], names: list[str]) -> None:
+    assert _resolve(text, quotes) == names

@@ -37,6 +37,8 @@ PRONOUNS = {
     "he": ("m", "sg"), "him": ("m", "sg"), "she": ("f", "sg"), "her": ("f", "sg"),
     "i": (None, "sg"), "we": (None, "pl"), "they": (None, "pl"), "it": ("n", "sg"),
     "you": (None, None),
+    # possessives that PolNeAR marks as sources ("his claim that …")
+    "his": ("m", "sg"), "its": ("n", "sg"), "their": (None, "pl"),
 }
 _HONORIFIC_GENDER = {"mr": "m", "mr.": "m", "ms": "f", "ms.": "f", "mrs": "f", "mrs.": "f", "miss": "f"}
 #: head nouns of unnamed sources (a role, not a name)
@@ -226,7 +228,12 @@ class RuleResolver:
             return False
         # "Doe" ~ "Jane Doe"; "Jane Doe" ~ "President Jane Doe"
         short, long_ = (a_t, b_t) if len(a_t) <= len(b_t) else (b_t, a_t)
-        return short == long_[-len(short):]
+        if short == long_[-len(short):]:
+            return True
+        # "IMF" ~ "International Monetary Fund"
+        acro, full = (a, b) if len(a_t) == 1 else (b, a) if len(b_t) == 1 else ("", "")
+        initials = "".join(w[0] for w in full.split() if w[:1].isupper())
+        return 2 <= len(acro) <= 6 and acro.isupper() and acro.replace(".", "") == initials
 
     def _gender_evidence(self, parsed: ParsedText) -> dict[str, str]:
         """Gender of each named person as the article itself shows it: an honorific before the
@@ -291,7 +298,12 @@ class RuleResolver:
                 wanted = {SpeakerType.ORGANIZATION, SpeakerType.MEDIA}
             cands = [c for c in clusters if c.type in wanted and lo <= c.last < span[0]
                      and (gender == "n" or c.number == "pl" or c.type != SpeakerType.ANONYMOUS)]
-            return max(cands, key=lambda c: c.last, default=None)
+            latest = max(cands, key=lambda c: c.last, default=None)
+            # a group or organisation that is the subject of a clause since then is nearer
+            subject = self._subject_since(parsed, max(lo, latest.last if latest else lo), span, quoted, number == "pl")
+            if subject is not None:
+                return self._phrase_cluster(parsed, clusters, subject)
+            return latest
         cands = [
             c for c in clusters
             if c.type in (SpeakerType.PERSON, SpeakerType.ANONYMOUS)
@@ -371,6 +383,58 @@ class RuleResolver:
             if any(t.lemma == head or t.text.lower().rstrip(".") == head[:3] for t in around):
                 return self._named_cluster(parsed, clusters, ent)
         return None
+
+    @staticmethod
+    def _subject_since(
+        parsed: ParsedText, since: int, span: Span, quoted: list[Span], plural: bool
+    ) -> Span | None:
+        """The nearest grammatical subject before ``span`` (in its sentence or the two before,
+        after ``since``, outside quotations) that "they" (``plural``) or "it" can stand for: a
+        plural noun or an organisation; its phrase (the entity, else the words up to the noun)."""
+        first = parsed.token_at(span[0])
+        if first is None:
+            return None
+        toks = parsed.tokens
+        for t in reversed(toks[:first]):
+            if t.start < since or t.sent < toks[first].sent - 2:
+                return None
+            if t.dep not in ("nsubj", "nsubjpass") or t.pos == "PRON" or any(a <= t.start < b for a, b in quoted):
+                continue
+            ent = next((e for e in parsed.ents if e[0] <= t.start < e[1]), None)
+            org = ent is not None and ent[2] in ("ORG", "NORP") or t.lemma.lower() in ORG_NOUNS | MEDIA_NOUNS
+            if plural and not (t.tag in ("NNS", "NNPS") or org):
+                continue
+            if not plural and not (org and t.tag in ("NN", "NNP")):
+                continue
+            if ent is not None:
+                return ent[0], ent[1]
+            left = [k for k in parsed.subtree(t.i) if k <= t.i and toks[k].sent == t.sent]
+            start = t.i
+            for k in reversed(left):
+                if k != start - 1 or toks[k].pos == "PUNCT":
+                    break
+                start = k
+            return toks[start].start, t.end
+        return None
+
+    def _phrase_cluster(self, parsed: ParsedText, clusters: list[Cluster], phrase: Span) -> Cluster:
+        """The speaker a phrase of the text names: a known speaker with that name or head noun,
+        else a new one (not yet a source; it becomes one when the pronoun's quote joins it)."""
+        info = self._analyse(parsed, phrase, None)
+        if info["kind"] == "name":
+            known = next((c for c in reversed(clusters) if c.named and self._same_name(c.name, str(info["name"]))), None)
+        else:
+            known = next((c for c in reversed(clusters) if str(info.get("head")) in c.heads and not c.named), None)
+        if known is None:
+            known = Cluster(len(clusters), str(info.get("name") or parsed.text[phrase[0] : phrase[1]]),
+                            info.get("type", SpeakerType.UNKNOWN),  # type: ignore[arg-type]
+                            named=info["kind"] == "name", number=info.get("number"))  # type: ignore[arg-type]
+            clusters.append(known)
+        if info.get("head"):
+            known.heads.add(str(info["head"]))
+        known.mentions.append(phrase)
+        known.last = max(known.last, phrase[1])
+        return known
 
     @staticmethod
     def _relative_antecedent(parsed: ParsedText, span: Span) -> Span | None:
