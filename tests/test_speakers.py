@@ -76,6 +76,14 @@ def test_two_anonymous_sources_stay_apart(nlp: stance.Pipeline) -> None:
         ("Officials who asked not to be named said the deal was close.", "anonymous"),
         ("Hugh Hill, a doctor, said the clinic was full.", "person"),
         ("It was cold. She said the clinic was full.", "person"),
+        # a person who only qualifies what speaks is not the speaker
+        ("The Clinton campaign said the ad was false.", "organization"),
+        ("McConnell aides said the deal was close.", "group"),
+        ("A source close to Jane Doe said the deal was close.", "anonymous"),
+        # several people, a share of poll respondents, an outlet by its name
+        ("Jane Doe and John Roe said the deal was close.", "group"),
+        ("Another 19 percent said the economy was weak.", "group"),
+        ("The Washington Post said the deal was close.", "media"),
     ],
 )
 def test_speaker_type(nlp: stance.Pipeline, text: str, type_: str) -> None:
@@ -83,9 +91,18 @@ def test_speaker_type(nlp: stance.Pipeline, text: str, type_: str) -> None:
     assert [str(q.speaker.type) for q in doc.quotes] == [type_]
 
 
-def test_named_speaker_with_apposition(nlp: stance.Pipeline) -> None:
-    doc = nlp("Hugh Hill, a doctor, said the clinic was full.")
-    assert [q.speaker.name for q in doc.quotes] == ["Hugh Hill"]
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Hugh Hill, a doctor, said the clinic was full.", "Hugh Hill"),
+        ("Her running mate, Senator Jane Doe, said the clinic was full.", "Jane Doe"),
+        ("Jane Doe and John Roe said the deal was close.", "Jane Doe and John Roe"),
+        ("Jane Doe, who backed John Roe in 2008, said the deal was close.", "Jane Doe"),
+    ],
+)
+def test_named_speaker_forms(nlp: stance.Pipeline, text: str, name: str) -> None:
+    doc = nlp(text)
+    assert [q.speaker.name for q in doc.quotes] == [name]
 
 
 def test_pronoun_gender_agreement(nlp: stance.Pipeline) -> None:

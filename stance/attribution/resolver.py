@@ -65,6 +65,11 @@ _ANON_MARKERS = re.compile(
     re.I,
 )
 _MEDIA_CUES = {"report", "publish", "broadcast", "write"}
+#: last words of outlet names ("The Washington Post", "the Times", "NBC News")
+_OUTLET_WORDS = frozenset(
+    "times post news journal tribune herald gazette magazine daily press telegraph chronicle "
+    "globe observer guardian reporter weekly radio television tv network".split()
+)
 _DEFINITE = {"the", "this", "that", "these", "those"}
 _RELATIVE = {"who", "which", "that", "whom"}
 _STRIP_NAME = re.compile(r"^(?:the\s+)|(?:'s|\u2019s)$", re.I)
@@ -117,6 +122,7 @@ class RuleResolver:
     def __init__(self, config: ResolverConfig | None = None) -> None:
         self.config = config or ResolverConfig()
         self._genders: dict[str, str] = {}
+        self._person_surnames: set[str] = set()
         self._assigned: list[int] = []
         self.ranker: MentionRanker | None = None
         if self.config.ranker is not None:
@@ -171,9 +177,25 @@ class RuleResolver:
         plural = head is not None and head.tag in ("NNS", "NNPS")
         honor = next((_HONORIFIC_GENDER[t.text.lower()] for t in toks if t.text.lower() in _HONORIFIC_GENDER), None)
         if persons:
-            longest = max(persons, key=lambda e: e[1] - e[0])
-            return {"kind": "name", "name": self._clean(parsed.text[longest[0] : longest[1]]),
-                    "type": SpeakerType.PERSON, "gender": honor, "number": "sg", "head": head_lemma}
+            in_person = head is None or head.pos == "PROPN" or any(a <= head.start < b for a, b, _ in persons)
+            # "Trump's running mate, Indiana Gov. Mike Pence,": the name is in apposition
+            appos = any(t.dep == "appos" for t in toks if any(a <= t.start < b for a, b, _ in persons))
+            ent_of = {t.i: k for t in toks for k, (a, b, _) in enumerate(persons) if a <= t.start < b}
+            coordinated = any(
+                t.dep == "conj" and t.head in ent_of and ent_of[t.head] != ent_of[t.i] for t in toks if t.i in ent_of
+            )
+            if coordinated and in_person:
+                # "Trump and Clinton": several people, one group speaker named by all of them
+                names = " and ".join(self._clean(parsed.text[a:b]) for a, b, _ in persons)
+                return {"kind": "name", "name": names, "type": SpeakerType.GROUP, "gender": None,
+                        "number": "pl", "head": head_lemma}
+            if in_person or appos:
+                longest = max(persons, key=lambda e: e[1] - e[0])
+                return {"kind": "name", "name": self._clean(parsed.text[longest[0] : longest[1]]),
+                        "type": SpeakerType.PERSON, "gender": honor, "number": "sg", "head": head_lemma}
+            # "The Clinton campaign", "McConnell aides", "a spokeswoman for Hillary Clinton": the
+            # person only qualifies what speaks
+            return self._described(text, low, head, head_lemma, plural, honor, cue_lemma)
         propn = [t for t in toks if t.pos == "PROPN"]
         # "The Indiana governor", "a Homeland Security Department official": a role described
         # with names in it is a descriptor, not a name
@@ -184,9 +206,14 @@ class RuleResolver:
                 name, label = self._clean(parsed.text[ent[0] : ent[1]]), ent[2]
             else:
                 name, label = self._clean(" ".join(t.text for t in propn)), ""
+            last = name.lower().split()[-1] if name else ""
+            if label in ("ORG", "") and len(name.split()) <= 3 and last in self._person_surnames:
+                # "Trump" tagged as an organisation where the article names the person elsewhere
+                return {"kind": "name", "name": name, "type": SpeakerType.PERSON, "gender": honor,
+                        "number": "sg", "head": head_lemma}
             if label == "NORP" and plural:
                 typ = SpeakerType.GROUP
-            elif cue_lemma in _MEDIA_CUES or head_lemma in MEDIA_NOUNS:
+            elif cue_lemma in _MEDIA_CUES or head_lemma in MEDIA_NOUNS or last in _OUTLET_WORDS:
                 typ = SpeakerType.MEDIA
             elif label in ("ORG", "GPE", "FAC") or head_lemma in ORG_NOUNS:
                 typ = SpeakerType.ORGANIZATION
@@ -200,7 +227,18 @@ class RuleResolver:
                 typ = SpeakerType.PERSON
             return {"kind": "name", "name": name, "type": typ, "gender": honor,
                     "number": "pl" if plural else "sg", "head": head_lemma}
+        return self._described(text, low, head, head_lemma, plural, honor, cue_lemma)
+
+    def _described(
+        self, text: str, low: str, head: Token | None, head_lemma: str, plural: bool, honor: str | None,
+        cue_lemma: str | None,
+    ) -> dict[str, object]:
+        """A speaker described, not named: its type from the phrase's head, number and markers."""
         definite = low.split()[0] in _DEFINITE or " same " in f" {low} "
+        if head_lemma == "percent" or (head is not None and head.pos == "NUM"):
+            typ = SpeakerType.GROUP  # "63 percent", "another 19 percent" (of poll respondents)
+            return {"kind": "descriptor", "name": self._clean(text) if not definite else text.strip(),
+                    "type": typ, "gender": None, "number": "pl", "head": head_lemma, "definite": definite}
         if _ANON_MARKERS.search(text) or (head_lemma in SOURCE_NOUNS and not plural):
             typ = SpeakerType.ANONYMOUS
         elif head_lemma in MEDIA_NOUNS or cue_lemma in _MEDIA_CUES:
@@ -224,8 +262,8 @@ class RuleResolver:
         if a_l == b_l:
             return True
         a_t, b_t = a_l.split(), b_l.split()
-        if not a_t or not b_t:
-            return False
+        if not a_t or not b_t or "and" in a_t or "and" in b_t:
+            return False  # "Obama and Hillary Clinton" is not "Hillary Clinton"
         # "Doe" ~ "Jane Doe"; "Jane Doe" ~ "President Jane Doe"
         short, long_ = (a_t, b_t) if len(a_t) <= len(b_t) else (b_t, a_t)
         if short == long_[-len(short):]:
@@ -548,6 +586,9 @@ class RuleResolver:
         assignment: list[int] = []
         self._assigned = assignment
         self._genders = self._gender_evidence(parsed)
+        self._person_surnames = {
+            n.lower().split()[-1] for n in (self._clean(parsed.text[a:b]) for a, b, lab in parsed.ents if lab == "PERSON") if n
+        }
         quoted = [sp for rq in quotes if rq.kind != "indirect" for sp in rq.spans]
         for rq in quotes:
             span = rq.source
