@@ -84,6 +84,9 @@ def test_two_anonymous_sources_stay_apart(nlp: stance.Pipeline) -> None:
         ("Jane Doe and John Roe said the deal was close.", "group"),
         ("Another 19 percent said the economy was weak.", "group"),
         ("The Washington Post said the deal was close.", "media"),
+        # names that only qualify the noun that speaks; documents speak for the bodies behind them
+        ("Democratic leaders said the deal was close.", "group"),
+        ("A Bloomberg poll showed that the race was close.", "organization"),
     ],
 )
 def test_speaker_type(nlp: stance.Pipeline, text: str, type_: str) -> None:

@@ -51,6 +51,13 @@ MEDIA_NOUNS = frozenset(
     "newspaper paper outlet network agency magazine station channel website site broadcaster "
     "tabloid daily journal publication report".split()
 )
+#: head nouns of documents and other artifacts that "say" things (typed as organisations, the
+#: bodies behind them, as in the speaker gold set's guideline)
+ARTIFACT_NOUNS = frozenset(
+    "poll survey study analysis review statement letter memo video clip ad advertisement film "
+    "document filing complaint lawsuit ruling data research tweet email record "
+    "recording transcript proposal plan bill law measure budget release".split()
+)
 #: head nouns of organisations
 ORG_NOUNS = frozenset(
     "government ministry company campaign committee department administration party office "
@@ -200,6 +207,11 @@ class RuleResolver:
         # "The Indiana governor", "a Homeland Security Department official": a role described
         # with names in it is a descriptor, not a name
         role = head is not None and head.pos == "NOUN" and bool(toks) and toks[0].tag in ("DT", "PRP$", "CD")
+        # "Democratic leaders", "political observers in Virginia": the names only qualify a
+        # common-noun head, which is what speaks
+        qualifies = head is not None and head.pos == "NOUN" and not any(a <= head.start < b for a, b, _ in orgs)
+        if (orgs or propn) and not role and qualifies:
+            return self._described(text, low, head, head_lemma, plural, honor, cue_lemma)
         if (orgs or propn) and not role:
             if orgs:
                 ent = max(orgs, key=lambda e: e[1] - e[0])
@@ -243,7 +255,7 @@ class RuleResolver:
             typ = SpeakerType.ANONYMOUS
         elif head_lemma in MEDIA_NOUNS or cue_lemma in _MEDIA_CUES:
             typ = SpeakerType.MEDIA
-        elif head_lemma in ORG_NOUNS:
+        elif head_lemma in ORG_NOUNS or head_lemma in ARTIFACT_NOUNS:
             typ = SpeakerType.ORGANIZATION
         elif plural:
             typ = SpeakerType.GROUP
