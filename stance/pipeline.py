@@ -178,6 +178,11 @@ class Pipeline:
                 tagger = AttributionTagger.from_pretrained(path)
                 tagger.precision = resolve_precision(self.config.precision, tagger.device)
                 linker = RelationLinker.from_pretrained(path) if RelationLinker.exists(path) else None
+                if linker is None:
+                    logger.info(
+                        "no relation linker in %s: the tagger's fragments are grouped by distance to the "
+                        "nearest cue (`stance train linker --output %s` adds one)", path, path,
+                    )
                 self._extractor = HybridExtractor(tagger, rules, linker=linker)
         return self._extractor
 

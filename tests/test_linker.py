@@ -213,3 +213,16 @@ def test_shipped_pipeline_uses_the_linker() -> None:
     ext = stance.load().extractor
     assert isinstance(ext, HybridExtractor) and isinstance(ext.linker, RelationLinker)
     assert ext.linker.n_parameters < 10_000
+
+
+def test_tagger_without_a_linker_groups_by_distance_and_says_so(
+    tiny_tagger_dir: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    import stance
+
+    with caplog.at_level(logging.INFO, logger="stance.pipeline"):
+        ext = stance.load(quote_model=tiny_tagger_dir).extractor
+    assert isinstance(ext, HybridExtractor) and ext.linker is None
+    assert "no relation linker" in caplog.text and "linker=distance" in repr(ext)

@@ -2,18 +2,26 @@
 
 The v1 resolver is rule-based (a baseline for the learned model of a later release):
 
-* a **named** mention ("The EU's top diplomat Jane Doe", "Doe", "the Kremlin") joins the
-  speaker with the same name or whose name it ends (surname), else starts a new speaker named
-  by the longest person/organisation name inside it;
-* a **pronoun** (he, she, they, it, I, we) refers back to the most recent compatible speaker
-  or person named in the text (gender learned from earlier pronouns and honorifics, number
-  from the pronoun);
+* a **named** mention ("The EU's top diplomat Jane Doe", "Doe", "the Kremlin", "the IMF")
+  joins the speaker with the same name, whose name it ends (surname) or whose initials it is,
+  else starts a new speaker named by the longest person/organisation name inside it. A name
+  only counts when it is the phrase's head or in apposition to it: "the Clinton campaign",
+  "McConnell aides" and "a source close to Trump" are not Clinton, McConnell or Trump. People
+  named together ("Trump and Clinton") are one group speaker;
+* a **pronoun** (he, she, they, it, I, we, and possessives) refers back to the most recent
+  compatible speaker or person named in the text (gender learned from earlier pronouns and
+  honorifics, number from the pronoun), or to a person, group or organisation that is the
+  subject of a clause since then; a **relative pronoun** ("Stevie Wonder, who joked …") stands
+  for the noun its clause modifies; "I" outside quotations is the author of the piece;
 * a **definite descriptor** ("the official", "the same source", "the diplomat") refers back to
-  the most recent speaker with a mention of the same head noun, else, for a source-like noun,
-  to the most recent anonymous speaker; an **indefinite** one ("a senior source familiar with
-  the matter") starts a new speaker, so two anonymous sources stay apart;
-* the type comes from the mention: named entity label, head noun, number, anonymity markers
-  ("familiar with", "asked not to be named"), and the cue ("Axios reported" → media).
+  the most recent speaker with a mention of the same head noun or a person titled so, else,
+  for a person's role ("the Indiana governor"), to the person already named whose context fits
+  it best, else, for a source-like noun, to the most recent anonymous speaker; an
+  **indefinite** one ("a senior source familiar with the matter") starts a new speaker, so two
+  anonymous sources stay apart;
+* the type comes from the mention: named entity label, head noun (people, organisations,
+  outlets, documents), number, anonymity markers ("familiar with", "asked not to be named"),
+  and the cue ("Axios reported" → media).
 """
 
 from __future__ import annotations
@@ -451,7 +459,7 @@ class RuleResolver:
             if t.dep not in ("nsubj", "nsubjpass") or t.pos == "PRON" or any(a <= t.start < b for a, b in quoted):
                 continue
             ent = next((e for e in parsed.ents if e[0] <= t.start < e[1]), None)
-            org = ent is not None and ent[2] in ("ORG", "NORP") or t.lemma.lower() in ORG_NOUNS | MEDIA_NOUNS
+            org = (ent is not None and ent[2] in ("ORG", "NORP")) or t.lemma.lower() in ORG_NOUNS | MEDIA_NOUNS
             if plural and not (t.tag in ("NNS", "NNPS") or org):
                 continue
             if not plural and not (org and t.tag in ("NN", "NNP")):

@@ -113,7 +113,8 @@ class HybridExtractor:
         self.linker = linker
 
     def __repr__(self) -> str:
-        return f"HybridExtractor(tagger={self.tagger.config.encoder!r}, rules=v1)"
+        linker = "learned" if self.linker is not None else "distance"
+        return f"HybridExtractor(tagger={self.tagger.config.encoder!r}, linker={linker}, rules=v1)"
 
     def predict_batch(
         self, parsed: Sequence[ParsedText], batch_size: int | None = None
