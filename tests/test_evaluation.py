@@ -166,6 +166,29 @@ def test_speaker_evaluator_catches_a_merged_anonymous_source(tmp_path: Path, nlp
     assert result["accuracy_pronoun_descriptor"] == 0.25  # only the pronoun stays right
 
 
+def test_speaker_evaluator_anonymity_only_gold(tmp_path: Path, nlp: stance.Pipeline) -> None:
+    """A gold set labelled only for anonymity: its other sources are possible false alarms, not
+    accuracy items; a named source wrongly called anonymous lowers precision."""
+    from stance.evaluation.speakers import SpeakerEvaluator
+
+    root, gold = _speaker_gold(tmp_path)
+    rows = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines()]
+    for r in rows:
+        r["scope"] = "anonymity"
+        if r["speaker"] != "anonymous":
+            r.update(speaker="not anonymous", type=None, cluster=None)
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = SpeakerEvaluator(root, "dev", gold=gold, bootstrap=50)(nlp)
+    assert result["n_anonymity_only"] == 1 and result["n_all"] == 3
+    assert result["anonymous_n_gold"] == 3 and result["anonymous_recall_end_to_end"] == 1.0
+    assert result["anonymous_f1"] == 1.0 and len(result["anonymous_f1_ci"]) == 2
+    # the same pronoun source claimed anonymous: the prediction (a person) is a miss
+    rows[0].update(speaker="anonymous", type="anonymous", cluster="anon9")
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = SpeakerEvaluator(root, "dev", gold=gold, bootstrap=0)(nlp)
+    assert result["anonymous_recall"] == 0.75 and result["anonymous_precision"] == 1.0
+
+
 def test_cli_evaluate_speakers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root, gold = _speaker_gold(tmp_path)
     assert main(["evaluate", "speakers", "--data", str(root), "--gold", str(gold), "--format", "json", "--bootstrap", "0", "--quote-model", "none"]) == 0

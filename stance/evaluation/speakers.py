@@ -225,6 +225,13 @@ class SpeakerEvaluator:
 
     def compute(self, items: list[SpeakerItem]) -> dict[str, Any]:
         out: dict[str, Any] = {"split": self.split, "n": len(items), "gold": str(self.gold_path)}
+        anonymity = self._anonymity(items)
+        # a gold set labelled only for anonymity ("scope": "anonymity") says which sources are
+        # anonymous and how they cluster; its other sources count only as possible false alarms
+        labelled = [i for i in items if i.gold.get("scope") != "anonymity" or i.gold["speaker"] == "anonymous"]
+        if len(labelled) < len(items):
+            out["n_anonymity_only"] = len(items) - len(labelled)
+        items = labelled
         groups = {
             "pronoun_descriptor": [i for i in items if i.gold["form"] in ("pronoun", "descriptor")],
             "pronoun": [i for i in items if i.gold["form"] == "pronoun"],
@@ -240,13 +247,8 @@ class SpeakerEvaluator:
             out[f"accuracy_{name}_detected"] = sum(i.correct for i in det) / len(det) if det else 0.0
             out[f"coverage_{name}"] = len(det) / len(group) if group else 0.0
             out[f"n_{name}"] = len(group)
+        out.update(anonymity)
         det = [i for i in items if i.detected]
-        tp = sum(1 for i in det if i.gold["speaker"] == "anonymous" and i.predicted_type == "anonymous")
-        n_pred = sum(1 for i in det if i.predicted_type == "anonymous")
-        n_gold = sum(1 for i in det if i.gold["speaker"] == "anonymous")
-        p = tp / n_pred if n_pred else 0.0
-        r = tp / n_gold if n_gold else 0.0
-        out.update(anonymous_precision=p, anonymous_recall=r, anonymous_f1=2 * p * r / (p + r) if p + r else 0.0)
         f1s = []
         for t in TYPES:
             tp_t = sum(1 for i in det if i.gold["type"] == t and i.predicted_type == t)
@@ -258,6 +260,36 @@ class SpeakerEvaluator:
                 out[f"type_f1_{t}"] = f1
                 f1s.append(f1)
         out["type_macro_f1"] = sum(f1s) / len(f1s) if f1s else 0.0
+        return out
+
+    @staticmethod
+    def _anonymous_prf(items: list[SpeakerItem]) -> tuple[float, float, float]:
+        det = [i for i in items if i.detected]
+        tp = sum(1 for i in det if i.gold["speaker"] == "anonymous" and i.predicted_type == "anonymous")
+        n_pred = sum(1 for i in det if i.predicted_type == "anonymous")
+        n_gold = sum(1 for i in det if i.gold["speaker"] == "anonymous")
+        p = tp / n_pred if n_pred else 0.0
+        r = tp / n_gold if n_gold else 0.0
+        return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+    def _anonymity(self, items: list[SpeakerItem]) -> dict[str, Any]:
+        """Anonymous-source precision, recall and F1 on detected sources (a source predicted
+        anonymous whose gold speaker is not is a false alarm), the recall end to end, the counts,
+        and a bootstrap interval of the F1 over sources."""
+        p, r, f = self._anonymous_prf(items)
+        gold = [i for i in items if i.gold["speaker"] == "anonymous"]
+        hits = sum(1 for i in gold if i.detected and i.predicted_type == "anonymous")
+        out: dict[str, Any] = {
+            "anonymous_precision": p, "anonymous_recall": r, "anonymous_f1": f,
+            "anonymous_recall_end_to_end": hits / len(gold) if gold else 0.0,
+            "anonymous_n_gold": len(gold), "anonymous_n_gold_detected": sum(i.detected for i in gold),
+            "anonymous_n_predicted": sum(1 for i in items if i.detected and i.predicted_type == "anonymous"),
+        }
+        if self.bootstrap and gold:
+            rng = random.Random(0)
+            n = len(items)
+            f1s = sorted(self._anonymous_prf([items[rng.randrange(n)] for _ in range(n)])[2] for _ in range(self.bootstrap))
+            out["anonymous_f1_ci"] = [f1s[int(0.025 * self.bootstrap)], f1s[min(self.bootstrap - 1, int(0.975 * self.bootstrap))]]
         return out
 
     def errors(self) -> pd.DataFrame:
