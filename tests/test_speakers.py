@@ -87,6 +87,12 @@ def test_two_anonymous_sources_stay_apart(nlp: stance.Pipeline) -> None:
         # names that only qualify the noun that speaks; documents speak for the bodies behind them
         ("Democratic leaders said the deal was close.", "group"),
         ("A Bloomberg poll showed that the race was close.", "organization"),
+        # anonymity: plural sources, a knowledge marker, anonymity stated after the mention;
+        # plural officials without any marker are a group
+        ("Sources said the deal was close.", "anonymous"),
+        ("People with direct knowledge of the talks said the deal was close.", "anonymous"),
+        ("Senior officials said the deal was close, speaking on the condition of anonymity.", "anonymous"),
+        ("Senior officials said the deal was close.", "group"),
     ],
 )
 def test_speaker_type(nlp: stance.Pipeline, text: str, type_: str) -> None:

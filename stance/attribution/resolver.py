@@ -76,7 +76,13 @@ ORG_NOUNS = frozenset(
 _ANON_MARKERS = re.compile(
     r"familiar with|not (?:authori[sz]ed|allowed|permitted)|(?:asked|declined|requested) not to be|"
     r"on (?:the )?condition of anonymity|who (?:asked|spoke|requested|declined)|anonymously|"
-    r"close to|briefed on|with knowledge|knowledgeable",
+    r"close to|briefed on|with (?:\w+ )?knowledge|knowledgeable",
+    re.I,
+)
+#: anonymity stated in the words that follow a source ("…, who spoke on condition of anonymity")
+_STATED_ANONYMITY = re.compile(
+    r"condition of anonymity|not authori[sz]ed to|(?:asked|declined|requested) not to be (?:named|identified)|"
+    r"declined to be (?:named|identified)|requested anonymity|anonymously",
     re.I,
 )
 _MEDIA_CUES = {"report", "publish", "broadcast", "write"}
@@ -177,6 +183,13 @@ class RuleResolver:
         low = text.lower().strip()
         info = self._analyse_form(parsed, span, cue_lemma, text, toks, head, low)
         info["nouns"] = {t.lemma for t in toks if t.pos == "NOUN"}
+        if info["kind"] == "descriptor" and info["type"] in (SpeakerType.PERSON, SpeakerType.GROUP) and toks:
+            # "one senior official said, speaking on the condition of anonymity": the anonymity
+            # is stated after the mention, in its sentence
+            sent = toks[-1].sent
+            after = [t for t in parsed.tokens[toks[-1].i + 1 : toks[-1].i + 40] if t.sent == sent]
+            if after and _STATED_ANONYMITY.search(parsed.text[span[1] : after[-1].end]):
+                info["type"] = SpeakerType.ANONYMOUS
         return info
 
     def _analyse_form(
@@ -259,8 +272,8 @@ class RuleResolver:
             typ = SpeakerType.GROUP  # "63 percent", "another 19 percent" (of poll respondents)
             return {"kind": "descriptor", "name": self._clean(text) if not definite else text.strip(),
                     "type": typ, "gender": None, "number": "pl", "head": head_lemma, "definite": definite}
-        if _ANON_MARKERS.search(text) or (head_lemma in SOURCE_NOUNS and not plural):
-            typ = SpeakerType.ANONYMOUS
+        if _ANON_MARKERS.search(text) or (head_lemma in SOURCE_NOUNS and not plural) or head_lemma == "source":
+            typ = SpeakerType.ANONYMOUS  # "sources" too: plural officials are a group, plural sources are not
         elif head_lemma in MEDIA_NOUNS or cue_lemma in _MEDIA_CUES:
             typ = SpeakerType.MEDIA
         elif head_lemma in ORG_NOUNS or head_lemma in ARTIFACT_NOUNS:
