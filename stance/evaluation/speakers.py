@@ -44,6 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from stance.pipeline import Pipeline
 
 DEFAULT_GOLD = Path(__file__).parent / "gold" / "polnear_dev_speakers.jsonl"
+#: the anonymity-only set (every source of 12 PolNeAR train articles, anonymous or not)
+ANONYMITY_GOLD = Path(__file__).parent / "gold" / "polnear_train_anonymity.jsonl"
 TYPES = ("person", "organization", "media", "anonymous", "group", "unknown")
 
 
