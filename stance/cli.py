@@ -67,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     es.add_argument("--format", choices=["json", "table"], default="table")
     es.add_argument("--bootstrap", type=int, default=1000)
     es.add_argument("--quote-model", default="default", metavar="DIR|default|none", help="as for analyze")
+    es.add_argument("--pdnc", default=None, metavar="DIR",
+                    help="instead: quote-speaker accuracy on PDNC novels under DIR (BookNLP's measure)")
+    es.add_argument("--novels", nargs="+", default=None,
+                    help="with --pdnc: the novels to score (default: the six held out from the ranker's training)")
     _precision_option(es, default="float32")  # the same figures on any hardware
 
     est = esub.add_parser("stance", help="stance benchmarks: SemEval-2016, VAST, FNC-1, Emergent, RUW, GWSD")
@@ -170,6 +174,25 @@ def _evaluate_stance(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_pdnc(args: argparse.Namespace, nlp: Any) -> int:
+    from stance.data.pdnc import HELD_OUT
+    from stance.evaluation.pdnc import TYPES, PdncEvaluator
+
+    result = PdncEvaluator(args.pdnc, args.novels or HELD_OUT, bootstrap=args.bootstrap)(nlp)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return 0
+    sys.stdout.write(f"PDNC {len(result['novels'])} novels: {result['n']} gold quotations\n")
+    for suffix, label in (("", "all"), *((f"_{t.lower()}", t) for t in TYPES)):
+        lo, hi = result[f"accuracy{suffix}_ci"]
+        sys.stdout.write(
+            f"{label:<10} n={result[f'n{suffix}']:<6} accuracy {100 * result[f'accuracy{suffix}']:5.1f} "
+            f"({100 * lo:.1f}-{100 * hi:.1f})  detected {100 * result[f'coverage{suffix}']:5.1f}%  "
+            f"accuracy on detected {100 * result[f'accuracy{suffix}_detected']:5.1f}\n"
+        )
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     import stance
 
@@ -177,6 +200,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         return _evaluate_stance(args)
     nlp = stance.load(quote_model=model_option(args.quote_model), precision=args.precision)
 
+    if args.task == "speakers" and args.pdnc:
+        return _evaluate_pdnc(args, nlp)
     if args.task == "speakers":
         from stance.evaluation.speakers import SpeakerEvaluator
 

@@ -40,13 +40,10 @@ from stance.attribution.ranker import (
     MentionRanker,
 )
 from stance.attribution.resolver import Cluster, ResolverConfig, RuleResolver
+from stance.data.pdnc import HELD_OUT, character_of
 
 logger = logging.getLogger(__name__)
 
-#: novels never trained on (nor used for model selection); reported in the model card
-HELD_OUT = (
-    "Emma", "PrideAndPrejudice", "TheSignOfTheFour", "ThePictureOfDorianGray", "TheAwakening", "DaisyMiller",
-)
 #: novels used to pick the model variant (linear vs MLP, epochs) — part of training data otherwise
 VALIDATION = ("HowardsEnd", "TheGambler", "AnneOfGreenGables")
 CONTEXT = 2000
@@ -214,26 +211,6 @@ def make_chunks(novel: Novel, max_targets: int | None, rng: random.Random) -> li
             speakers.append(r["speaker"])
         chunks.append(Chunk(novel.name, s, text[s:e], quotes, speakers, tset))
     return chunks
-
-
-def character_of(name: str, aliases: dict[str, set[str]]) -> str | None:
-    """The character a name refers to: exact alias, else the unique character with an alias
-    that the name ends (or that ends the name)."""
-    low = " ".join(name.lower().split())
-    if not low:
-        return None
-    exact = [c for c, al in aliases.items() if low in al]
-    if len(exact) == 1:
-        return exact[0]
-    toks = low.split()
-    hits = set()
-    for c, al in aliases.items():
-        for a in al:
-            at = a.split()
-            short, long_ = (toks, at) if len(toks) <= len(at) else (at, toks)
-            if short == long_[-len(short):]:
-                hits.add(c)
-    return next(iter(hits)) if len(hits) == 1 else None
 
 
 class _Recorder(RuleResolver):
