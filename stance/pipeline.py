@@ -421,7 +421,7 @@ class Pipeline:
             parsed = self._parse(texts)
         docs = [Document(text=t, id=i) for t, i in zip(texts, ids, strict=True)]
         t0 = time.perf_counter()
-        raws = self.extractor.predict_batch(parsed)
+        raws = [[_without_blank_source(p.text, rq) for rq in rqs] for p, rqs in zip(parsed, self.extractor.predict_batch(parsed), strict=True)]
         self.timings["quotes"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         for k, p, raw in zip(todo, parsed, raws, strict=True):
@@ -476,6 +476,13 @@ def _paragraph(text: str, start: int, end: int, limit: int = 1500) -> str:
     b = len(text) if b < 0 else b
     a, b = max(a, start - limit // 2), min(b, end + limit // 2)
     return " ".join(text[a:b].split())
+
+
+def _without_blank_source(text: str, rq: RawQuote) -> RawQuote:
+    """A source span of only spaces or punctuation names nobody: the quote has no source."""
+    if rq.source is not None and not any(ch.isalnum() for ch in text[rq.source[0] : rq.source[1]]):
+        return replace(rq, source=None)
+    return rq
 
 
 def _assemble(text: str, doc_id: str | None, raw: list[RawQuote], res: Resolution) -> Document:

@@ -59,3 +59,15 @@ def test_five_megabyte_document_with_raised_limit() -> None:
     big = "Jane Doe said the plan was dead. " * 160_000
     doc = stance.load(max_chars=6_000_000, quote_model=None)(big)
     assert len(doc.quotes) == 160_000
+
+
+def test_blank_source_span_is_dropped() -> None:
+    """A source of only spaces or punctuation (the rules produced one on a novel) is no mention."""
+    from stance._spans import RawQuote
+    from stance.pipeline import _without_blank_source
+
+    text = '"Go," said  . Then Jane said no.'
+    rq = RawQuote(((0, 5),), "direct", (6, 10), (10, 12), "say")
+    assert _without_blank_source(text, rq).source is None
+    named = RawQuote(((0, 5),), "direct", (6, 10), (20, 24), "say")
+    assert _without_blank_source(text, named) == named

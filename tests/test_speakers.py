@@ -196,6 +196,8 @@ def test_resolver_rules(text: str, quotes: list[tuple[str, str, str]], names: li
          [("that growth would slow", "It", "indirect")], ["International Monetary Fund"]),
         # no subject to stand for: nothing is invented
         ("It rained. They said that it worked.", [("that it worked", "They", "indirect")], ["unknown"]),
+        # a blank source span (seen from the rules on a novel) names nobody: no crash, unknown
+        ("He left. \"Go,\" said  the man.", [('"Go,"', "  ", "direct")], ["unknown"]),
         # an acronym is the same speaker as its full name
         ("The International Monetary Fund said growth would slow. The IMF said that risks grew.",
          [("growth would slow", "The International Monetary Fund", "indirect"),

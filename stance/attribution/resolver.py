@@ -267,7 +267,7 @@ class RuleResolver:
         cue_lemma: str | None,
     ) -> dict[str, object]:
         """A speaker described, not named: its type from the phrase's head, number and markers."""
-        definite = low.split()[0] in _DEFINITE or " same " in f" {low} "
+        definite = low.split()[:1] in [[d] for d in _DEFINITE] or " same " in f" {low} "
         if head_lemma == "percent" or (head is not None and head.pos == "NUM"):
             typ = SpeakerType.GROUP  # "63 percent", "another 19 percent" (of poll respondents)
             return {"kind": "descriptor", "name": self._clean(text) if not definite else text.strip(),
@@ -625,6 +625,8 @@ class RuleResolver:
         quoted = [sp for rq in quotes if rq.kind != "indirect" for sp in rq.spans]
         for rq in quotes:
             span = rq.source
+            if span is not None and not any(ch.isalnum() for ch in parsed.text[span[0] : span[1]]):
+                span = None  # a blank or punctuation-only source names nobody
             if span is None:
                 if unknown is None:
                     unknown = Cluster(len(clusters), "unknown", SpeakerType.UNKNOWN)
