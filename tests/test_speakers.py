@@ -170,6 +170,9 @@ def _resolve(text: str, quotes: list[tuple[str, str, str]]) -> list[str]:
          [("that the museum was late", "who", "indirect")], ["Stevie Wonder"]),
         # "I" in the narration is the author of the piece; inside a quotation it is not
         ("I told my readers that the plan had failed.", [("that the plan had failed", "I", "indirect")], ["the author"]),
+        # ... who is never "he": a pronoun after the narrator's "I" does not fall back on the author
+        ("I told my readers that the plan had failed. Later he said that it worked.",
+         [("that the plan had failed", "I", "indirect"), ("that it worked", "he", "indirect")], ["the author", "unknown"]),
         ('"I told them it was over," Smith said.',
          [('"I told them it was over,"', "Smith", "direct"), ("it was over", "I", "indirect")], ["Smith", "unknown"]),
         # a definite role description with no antecedent of its own: the person already named

@@ -183,7 +183,7 @@ def pronoun_candidates(
         named_match = [e for e in ents if c.named and _same_person(c.name, clean(parsed.text[e[0] : e[1]]), same_name)]
         if c.named:
             taken.update(named_match)
-        if c.type not in (SpeakerType.PERSON, SpeakerType.ANONYMOUS) or c.number == "pl":
+        if c.type not in (SpeakerType.PERSON, SpeakerType.ANONYMOUS) or c.number == "pl" or getattr(c, "author", False):
             continue
         ms = [m for m in c.mentions if lo <= m[0] and m[1] <= pronoun[0] and not (m[0] <= pronoun[0] < m[1])]
         ms += [(e[0], e[1]) for e in named_match]

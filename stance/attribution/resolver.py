@@ -127,6 +127,8 @@ class Cluster:
     mentions: list[Span] = field(default_factory=list)
     heads: set[str] = field(default_factory=set)
     last: int = 0
+    #: the piece's author ("I" in the narration): referred to only by "I", never by "he"/"she"
+    author: bool = False
 
 
 @dataclass(frozen=True)
@@ -367,7 +369,7 @@ class RuleResolver:
             wanted = {SpeakerType.GROUP, SpeakerType.ORGANIZATION, SpeakerType.MEDIA, SpeakerType.ANONYMOUS}
             if gender == "n":
                 wanted = {SpeakerType.ORGANIZATION, SpeakerType.MEDIA}
-            cands = [c for c in clusters if c.type in wanted and lo <= c.last < span[0]
+            cands = [c for c in clusters if c.type in wanted and lo <= c.last < span[0] and not c.author
                      and (gender == "n" or c.number == "pl" or c.type != SpeakerType.ANONYMOUS)]
             latest = max(cands, key=lambda c: c.last, default=None)
             # a group or organisation that is the subject of a clause since then is nearer
@@ -377,7 +379,7 @@ class RuleResolver:
             return latest
         cands = [
             c for c in clusters
-            if c.type in (SpeakerType.PERSON, SpeakerType.ANONYMOUS)
+            if c.type in (SpeakerType.PERSON, SpeakerType.ANONYMOUS) and not c.author
             and c.number != "pl" and lo <= c.last < span[0]
             and (gender is None or c.gender in (None, gender))
         ]
@@ -643,7 +645,7 @@ class RuleResolver:
             if low == "i" and not any(a <= span[0] < b for a, b in quoted):
                 # "I" in the narration, not inside a quotation: the author of the piece
                 if author is None:
-                    author = Cluster(len(clusters), "the author", SpeakerType.PERSON, number="sg")
+                    author = Cluster(len(clusters), "the author", SpeakerType.PERSON, number="sg", author=True)
                     clusters.append(author)
                 target = author
                 info = {"kind": "author", "name": "the author"}
