@@ -96,6 +96,19 @@ _RELATIVE = {"who", "which", "that", "whom"}
 _STRIP_NAME = re.compile(r"^(?:the\s+)|(?:'s|\u2019s)$", re.I)
 
 
+def _phrase_up_to(parsed: ParsedText, i: int) -> Span:
+    """The words of token ``i``'s phrase that run up to it without a break ("political
+    observers" in "political observers in Virginia"), stopping at punctuation."""
+    toks = parsed.tokens
+    left = [k for k in parsed.subtree(i) if k <= i and toks[k].sent == toks[i].sent]
+    start = i
+    for k in reversed(left):
+        if k != start - 1 or toks[k].pos == "PUNCT":
+            break
+        start = k
+    return toks[start].start, toks[i].end
+
+
 @dataclass(frozen=True)
 class ResolverConfig:
     """``pronoun_window``: how many characters back a pronoun looks for its antecedent;
@@ -481,13 +494,7 @@ class RuleResolver:
                 continue
             if ent is not None:
                 return ent[0], ent[1]
-            left = [k for k in parsed.subtree(t.i) if k <= t.i and toks[k].sent == t.sent]
-            start = t.i
-            for k in reversed(left):
-                if k != start - 1 or toks[k].pos == "PUNCT":
-                    break
-                start = k
-            return toks[start].start, t.end
+            return _phrase_up_to(parsed, t.i)
         return None
 
     def _phrase_cluster(self, parsed: ParsedText, clusters: list[Cluster], phrase: Span) -> Cluster:
@@ -534,14 +541,7 @@ class RuleResolver:
         for a, b, _ in parsed.ents:
             if a <= noun.start < b:
                 return (a, b)
-        left = [k for k in parsed.subtree(noun.i) if k <= noun.i and toks[k].sent == noun.sent]
-        # the noun phrase up to the noun, without a leading comma or conjunction run-in
-        start = noun.i
-        for k in reversed(left):
-            if k != start - 1 or toks[k].pos == "PUNCT":
-                break
-            start = k
-        return (toks[start].start, noun.end)
+        return _phrase_up_to(parsed, noun.i)
 
     def _salient_person(
         self, parsed: ParsedText, span: Span, info: dict[str, object]

@@ -19,7 +19,6 @@ pronoun's speaker for the rules and for the ranker, both run end to end through 
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import logging
 import math
@@ -40,7 +39,7 @@ from stance.attribution.ranker import (
     MentionRanker,
 )
 from stance.attribution.resolver import Cluster, ResolverConfig, RuleResolver
-from stance.data.pdnc import HELD_OUT, character_of
+from stance.data.pdnc import HELD_OUT, character_of, read_novel
 
 logger = logging.getLogger(__name__)
 
@@ -113,30 +112,11 @@ def _strip_verbs(text: str, start: int) -> Span | None:
 
 
 def load_novel(root: Path, name: str) -> Novel:
-    import pandas as pd
-
-    d = root / name
-    text = (d / "novel_text.txt").read_text(encoding="utf-8")
-    chars = pd.read_csv(d / "character_info.csv")
-    aliases: dict[str, set[str]] = {}
-    for _, r in chars.iterrows():
-        names = {str(r["Main Name"])}
-        try:
-            names |= set(ast.literal_eval(str(r["Aliases"])))
-        except (ValueError, SyntaxError):
-            pass
-        aliases[str(r["Main Name"])] = {" ".join(n.lower().split()) for n in names}
-    q = pd.read_csv(d / "quotation_info.csv")
-    rows: list[dict[str, Any]] = []
-    for _, r in q.iterrows():
-        try:
-            spans = [tuple(s) for s in ast.literal_eval(str(r["quoteByteSpans"]))]
-        except (ValueError, SyntaxError):
-            continue
-        if not spans:
-            continue
-        rows.append({"spans": spans, "speaker": str(r["speaker"]), "type": str(r["quoteType"]),
-                     "ref": r["referringExpression"] if isinstance(r["referringExpression"], str) else ""})
+    novel = read_novel(root, name)
+    text, aliases = novel.text, novel.aliases
+    rows: list[dict[str, Any]] = [
+        {"spans": list(q.spans), "speaker": q.speaker, "type": q.type, "ref": q.ref} for q in novel.quotes
+    ]
     rows.sort(key=lambda r: r["spans"][0][0])
     for k, r in enumerate(rows):
         r["source"], r["target"] = None, False

@@ -107,3 +107,17 @@ def bootstrap_f1(
     lo = scores[int(alpha / 2 * n)]
     hi = scores[min(n - 1, int((1 - alpha / 2) * n))]
     return lo, hi
+
+
+def bootstrap_mean_ci(values: Sequence[float], n: int = 1000, seed: int = 0) -> list[float]:
+    """95% percentile bootstrap interval of the mean of ``values`` (``[0, 0]`` when empty or ``n == 0``).
+
+    >>> bootstrap_mean_ci([1.0, 1.0, 1.0], n=50)
+    [1.0, 1.0]
+    """
+    if not values or not n:
+        return [0.0, 0.0]
+    rng = random.Random(seed)
+    k = len(values)
+    means = sorted(sum(values[rng.randrange(k)] for _ in range(k)) / k for _ in range(n))
+    return [means[int(0.025 * n)], means[min(n - 1, int(0.975 * n))]]

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import bisect
 import os
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stance.data.pdnc import HELD_OUT, PdncNovel, character_of, read_novel
+from stance.evaluation.metrics import bootstrap_mean_ci
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -86,12 +86,7 @@ class PdncEvaluator:
         return out
 
     def _ci(self, values: list[float]) -> list[float]:
-        if not values or not self.bootstrap:
-            return [0.0, 0.0]
-        rng = random.Random(0)
-        n = len(values)
-        means = sorted(sum(values[rng.randrange(n)] for _ in range(n)) / n for _ in range(self.bootstrap))
-        return [means[int(0.025 * self.bootstrap)], means[min(self.bootstrap - 1, int(0.975 * self.bootstrap))]]
+        return bootstrap_mean_ci(values, self.bootstrap)
 
     def compute(self, items: list[QuoteItem]) -> dict[str, Any]:
         out: dict[str, Any] = {"novels": self.novels, "n": len(items)}

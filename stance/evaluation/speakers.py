@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from stance.data.polnear import read_polnear
 from stance.document import Document, Quote
 from stance.evaluation.attribution import mention_form
+from stance.evaluation.metrics import bootstrap_mean_ci
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -218,12 +219,7 @@ class SpeakerEvaluator:
         return items
 
     def _ci(self, values: list[float]) -> list[float]:
-        if not values or not self.bootstrap:
-            return [0.0, 0.0]
-        rng = random.Random(0)
-        n = len(values)
-        means = sorted(sum(values[rng.randrange(n)] for _ in range(n)) / n for _ in range(self.bootstrap))
-        return [means[int(0.025 * self.bootstrap)], means[min(self.bootstrap - 1, int(0.975 * self.bootstrap))]]
+        return bootstrap_mean_ci(values, self.bootstrap)
 
     def compute(self, items: list[SpeakerItem]) -> dict[str, Any]:
         out: dict[str, Any] = {"split": self.split, "n": len(items), "gold": str(self.gold_path)}
