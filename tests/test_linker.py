@@ -226,3 +226,19 @@ def test_tagger_without_a_linker_groups_by_distance_and_says_so(
         ext = stance.load(quote_model=tiny_tagger_dir).extractor
     assert isinstance(ext, HybridExtractor) and ext.linker is None
     assert "no relation linker" in caplog.text and "linker=distance" in repr(ext)
+
+
+def test_one_command_trains_tagger_and_linker(tiny_encoder: str, tmp_path: Path) -> None:
+    """`stance train attribution` reproduces the whole extractor: the tagger, then the linker."""
+    from stance.quotes.train_tagger import main as train_attribution
+
+    write_polnear(tmp_path / "polnear")
+    out = tmp_path / "model"
+    args = ["--data", str(tmp_path / "polnear"), "--output", str(out), "--encoder", tiny_encoder, "--epochs", "1",
+            "--max-length", "160", "--train-layers", "1", "--no-tune", "--no-optimism-check"]
+    assert train_attribution(args) == 0
+    assert (out / "tagger.safetensors").is_file() and RelationLinker.exists(out)
+    assert "train_linker" in json.loads((out / "linker.json").read_text())["command"]
+    out2 = tmp_path / "model2"
+    assert train_attribution([*args[:3], str(out2), *args[4:], "--no-linker"]) == 0
+    assert not RelationLinker.exists(out2)

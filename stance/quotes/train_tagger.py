@@ -807,6 +807,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="skip training: tune decoding on dev for the model already in --output and "
         "rewrite it with its model card",
     )
+    ap.add_argument(
+        "--no-linker",
+        action="store_true",
+        help="do not (re)train the relation linker into --output afterwards (see `stance train linker`)",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -850,7 +855,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             extra={k: meta[k] for k in ("epoch", "step") if k in meta},
         )
         logger.info("done: %s", format_scores(card["dev_metrics"]))
-        return 0
+        return _train_linker(args)
     card = train(
         args.data,
         args.output,
@@ -869,6 +874,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_optimism=not args.no_optimism_check,
     )
     logger.info("done: %s", format_scores(card["dev_metrics"]))
+    return _train_linker(args)
+
+
+def _train_linker(args: argparse.Namespace) -> int:
+    """The shipped extractor is tagger + relation linker: one command trains both."""
+    if args.no_linker:
+        return 0
+    from stance.quotes.train_linker import train as train_linker
+
+    command = f"python -m stance.quotes.train_linker --data {shlex.quote(str(args.data))} --output {shlex.quote(str(args.output))}"
+    if args.max_train_docs is not None:
+        command += f" --limit {args.max_train_docs}"
+    _, results = train_linker(str(args.data), str(args.output), limit=args.max_train_docs, command=command)
+    logger.info("relation linker: %s", {k: v for k, v in results.items() if k != "search"})
     return 0
 
 
