@@ -114,6 +114,21 @@ def test_named_speaker_forms(nlp: stance.Pipeline, text: str, name: str) -> None
     assert [q.speaker.name for q in doc.quotes] == [name]
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # one surname, two titles: two people, told apart by their titles
+        ("Mr. Bennet said that it was late. Mrs. Bennet said that it was early.", ["Mr. Bennet", "Mrs. Bennet"]),
+        # a title joins the fuller name given earlier, and the name stays the full one
+        ("Hillary Clinton spoke on Monday. Mrs. Clinton said that taxes would rise.", ["Hillary Clinton"]),
+        # a bare surname joins the latest person so named
+        ("Mrs. Bennet said that it was early. Bennet said that it was late.", ["Mrs. Bennet", "Mrs. Bennet"]),
+    ],
+)
+def test_titles_tell_people_apart(nlp: stance.Pipeline, text: str, names: list[str]) -> None:
+    assert [q.speaker.name for q in nlp(text).quotes] == names
+
+
 def test_pronoun_gender_agreement(nlp: stance.Pipeline) -> None:
     doc = nlp(
         "Ms. Jane Doe met Mr. John Roe in Brussels. Mr. Roe said the talks were useful. "

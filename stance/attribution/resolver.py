@@ -142,6 +142,9 @@ class Cluster:
     last: int = 0
     #: the piece's author ("I" in the narration): referred to only by "I", never by "he"/"she"
     author: bool = False
+    #: the honorific the person is named with ("mr", "mrs", "miss", "ms"): "Mr. Bennet" and
+    #: "Mrs. Bennet" are two people
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,7 +238,8 @@ class RuleResolver:
             if in_person or appos:
                 longest = max(persons, key=lambda e: e[1] - e[0])
                 return {"kind": "name", "name": self._clean(parsed.text[longest[0] : longest[1]]),
-                        "type": SpeakerType.PERSON, "gender": honor, "number": "sg", "head": head_lemma}
+                        "type": SpeakerType.PERSON, "gender": honor, "number": "sg", "head": head_lemma,
+                        "title": self._title_before(parsed, longest[0])}
             # "The Clinton campaign", "McConnell aides", "a spokeswoman for Hillary Clinton": the
             # person only qualifies what speaks
             return self._described(text, low, head, head_lemma, plural, honor, cue_lemma)
@@ -249,16 +253,22 @@ class RuleResolver:
         if (orgs or propn) and not role and qualifies:
             return self._described(text, low, head, head_lemma, plural, honor, cue_lemma)
         if (orgs or propn) and not role:
+            title: str | None = None
             if orgs:
                 ent = max(orgs, key=lambda e: e[1] - e[0])
                 name, label = self._clean(parsed.text[ent[0] : ent[1]]), ent[2]
+                title = self._title_before(parsed, ent[0])
             else:
                 name, label = self._clean(" ".join(t.text for t in propn)), ""
+                if len(propn) > 1 and propn[0].text.lower() in _HONORIFIC_GENDER:
+                    # "Miss Bennet" untagged by NER: the title is not part of the name
+                    title = propn[0].text.lower().rstrip(".")
+                    name = self._clean(" ".join(t.text for t in propn[1:]))
             last = name.lower().split()[-1] if name else ""
             if label in ("ORG", "") and len(name.split()) <= 3 and last in self._person_surnames:
                 # "Trump" tagged as an organisation where the article names the person elsewhere
                 return {"kind": "name", "name": name, "type": SpeakerType.PERSON, "gender": honor,
-                        "number": "sg", "head": head_lemma}
+                        "number": "sg", "head": head_lemma, "title": title}
             if label == "NORP" and plural:
                 typ = SpeakerType.GROUP
             elif cue_lemma in _MEDIA_CUES or head_lemma in MEDIA_NOUNS or last in _OUTLET_WORDS:
@@ -274,7 +284,8 @@ class RuleResolver:
             else:
                 typ = SpeakerType.PERSON
             return {"kind": "name", "name": name, "type": typ, "gender": honor,
-                    "number": "pl" if plural else "sg", "head": head_lemma}
+                    "number": "pl" if plural else "sg", "head": head_lemma,
+                    "title": title if typ == SpeakerType.PERSON else None}
         return self._described(text, low, head, head_lemma, plural, honor, cue_lemma)
 
     def _described(
@@ -352,14 +363,37 @@ class RuleResolver:
                     break
         return {k: ("m" if v["m"] > v["f"] else "f") for k, v in votes.items() if v["m"] != v["f"]}
 
+    @staticmethod
+    def _title_before(parsed: ParsedText, start: int) -> str | None:
+        """The honorific right before a name ("Mrs." in "Mrs. Bennet"), lower case, no period."""
+        i = parsed.token_at(start)
+        if i is None or i == 0:
+            return None
+        prev = parsed.tokens[i - 1].text.lower()
+        return prev.rstrip(".") if prev in _HONORIFIC_GENDER else None
+
+    @staticmethod
+    def _compatible(c: Cluster, title: str | None, gender: object = None) -> bool:
+        """Whether a person named with ``title`` (and ``gender``) can be cluster ``c``."""
+        if title and c.title and title != c.title:
+            return False
+        g = _HONORIFIC_GENDER.get(title or "") or (gender if gender in ("m", "f") else None)
+        return not (g and c.gender and g != c.gender)
+
     def _named_cluster(self, parsed: ParsedText, clusters: list[Cluster], ent: tuple[int, int, str]) -> Cluster:
         """The cluster of a person named at ``ent``, created if the article has not quoted them yet."""
         name = self._clean(parsed.text[ent[0] : ent[1]])
-        known = next((c for c in clusters if c.named and self._same_name(c.name, name)), None)
+        title = self._title_before(parsed, ent[0])
+        known = next(
+            (c for c in reversed(clusters) if c.named and self._same_name(c.name, name) and self._compatible(c, title)),
+            None,
+        )
         if known is None:
-            known = Cluster(len(clusters), name, SpeakerType.PERSON, named=True, number="sg")
-            known.gender = self._genders.get(name.lower().split()[-1]) if name else None
+            known = Cluster(len(clusters), name, SpeakerType.PERSON, named=True, number="sg", title=title)
+            known.gender = _HONORIFIC_GENDER.get(title or "") or (self._genders.get(name.lower().split()[-1]) if name else None)
             clusters.append(known)
+        elif known.title is None and title:
+            known.title = title
         known.mentions.append((ent[0], ent[1]))
         known.last = max(known.last, ent[1])
         return known
@@ -662,9 +696,13 @@ class RuleResolver:
                     target.gender = str(info["gender"])
             elif info["kind"] == "name":
                 name = str(info["name"])
+                title = info.get("title")
                 target = next(
-                    (c for c in reversed(clusters) if c.named and self._same_name(c.name, name)), None
+                    (c for c in reversed(clusters) if c.named and self._same_name(c.name, name)
+                     and self._compatible(c, str(title) if title else None, info.get("gender"))), None
                 )
+                if target is not None and target.title is None and title:
+                    target.title = str(title)
                 if target is not None and len(name) > len(target.name):
                     target.name = name
                 if target is None:
@@ -685,6 +723,7 @@ class RuleResolver:
                     named=info["kind"] == "name",
                     gender=info.get("gender"),  # type: ignore[arg-type]
                     number=info.get("number"),  # type: ignore[arg-type]
+                    title=info.get("title"),  # type: ignore[arg-type]
                 )
                 clusters.append(target)
             if info.get("head"):
@@ -706,6 +745,10 @@ class RuleResolver:
             by_mention[span] = target.id
             assignment.append(target.id)
         self._add_name_mentions(parsed, clusters)
+        for c in clusters:
+            if c.named and c.title and len(c.name.split()) == 1:
+                # two "Bennet"s are told apart by the title they are named with
+                c.name = f"{c.title.capitalize()}{'' if c.title == 'miss' else '.'} {c.name}"
         return Resolution(clusters, assignment)
 
     def _add_name_mentions(self, parsed: ParsedText, clusters: list[Cluster]) -> None:
@@ -719,8 +762,9 @@ class RuleResolver:
             name = self._clean(parsed.text[start:end])
             if not name:
                 continue
+            title = self._title_before(parsed, start)
             for c in named:
-                if self._same_name(c.name, name):
+                if self._same_name(c.name, name) and self._compatible(c, title):
                     if not any(a <= start < b for a, b in c.mentions):
                         c.mentions.append((start, end))
                     break

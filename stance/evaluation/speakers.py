@@ -66,10 +66,13 @@ def _same_name(a: str, b: str) -> bool:
 
     >>> _same_name("Clinton", "Hillary Clinton"), _same_name("the Kremlin", "Kremlin"), _same_name("Bill", "Bill Clinton")
     (True, True, False)
+    >>> _same_name("Mrs. Clinton", "Hillary Clinton")
+    True
     """
     def norm(s: str) -> list[str]:
         toks = s.lower().replace("\u2019s", "").replace("'s", "").split()
-        return toks[1:] if toks and toks[0] == "the" else toks
+        # the gold names drop articles and titles ("Mr. Obama" is "Obama")
+        return toks[1:] if toks and toks[0] in ("the", "mr.", "mrs.", "ms.", "miss", "mr", "mrs", "ms") else toks
 
     x, y = norm(a), norm(b)
     if not x or not y:
