@@ -123,9 +123,7 @@ class _DocIndex:
     def __init__(self, parsed: ParsedText, spans: Sequence[tuple[str, int, int]]) -> None:
         self.parsed = parsed
         self.text = parsed.text
-        self.breaks = [m.start() for m in re.finditer(r"\n", self.text)]
         self.by_role: dict[str, list[Span]] = {r: sorted((a, b) for role, a, b in spans if role == r) for r in ROLES}
-        self.cue_starts = [c[0] for c in self.by_role["cue"]]
         self._head: dict[Span, int | None] = {}
 
     def head(self, span: Span) -> int | None:
