@@ -764,9 +764,10 @@ library versions: `model_card.json`.
 ## Limits
 
 News-domain English (2016 US election coverage); sources are character spans (often pronouns),
-not resolved speakers. Relations are grouped heuristically (content and source linked to the
-nearest cue), and relation grouping is not scored. PolNeAR ships without a license statement;
-the article texts belong to their publishers.
+not resolved speakers. The tagger's fragments are grouped into relations by the relation
+linker trained beside it (`linker_card.md`; without one, by distance to the nearest cue); the
+scores above are the tagger's fragments alone. PolNeAR ships without a license statement; the
+article texts belong to their publishers.
 """
     (out / "model_card.md").write_text(md, encoding="utf-8")
 
