@@ -11,8 +11,9 @@ from stance._nlp import ParsedText, load_spacy
 from stance.data.polnear import Attribution
 from stance.errors import ModelLoadError
 from stance.quotes import RuleExtractor
+from stance.quotes._relations import span_gap
 from stance.quotes.hybrid import HybridConfig, HybridExtractor, complement_span
-from stance.quotes.linker import FEATURES, RelationLinker, _DocIndex, _gap, link_candidates
+from stance.quotes.linker import FEATURES, RelationLinker, _DocIndex, link_candidates
 
 # Articles written for these tests. In each, the content ends right before another cue, so the
 # nearest cue by characters is the wrong one.
@@ -80,7 +81,7 @@ def test_feature_vectors_have_every_feature() -> None:
     frag = ix.by_role["content"][0]
     cands = link_candidates(ix, "content", frag, 600)
     assert cands[0].cue is None and cands[0].features[FEATURES.index("null")] == 1.0
-    assert [c.cue for c in cands[1:]] == sorted(ix.by_role["cue"], key=lambda c: _gap(c, frag))
+    assert [c.cue for c in cands[1:]] == sorted(ix.by_role["cue"], key=lambda c: span_gap(c, frag))
     assert all(len(c.features) == len(FEATURES) for c in cands)
     # a cue out of reach is no candidate
     assert [c.cue for c in link_candidates(ix, "content", frag, 5)] == [None, (6, 10)]

@@ -37,6 +37,7 @@ from stance._spans import Span
 from stance.data.polnear import ROLES, Attribution
 from stance.errors import ModelLoadError
 from stance.quotes._marks import ALL_MARKS
+from stance.quotes._relations import RelationGroups, span_gap
 
 __all__ = ["FEATURES", "LINKED_ROLES", "LinkerCandidate", "RelationLinker", "link_candidates"]
 
@@ -141,10 +142,6 @@ class _DocIndex:
         return sum(1 for s in spans if s != skip and lo <= s[0] and s[1] <= hi)
 
 
-def _gap(x: Span, y: Span) -> int:
-    return max(0, max(x[0], y[0]) - min(x[1], y[1]))
-
-
 def _fragment_features(ix: _DocIndex, frag: Span, n_cues: int) -> list[float]:
     text = ix.text
     a, b = frag
@@ -214,11 +211,11 @@ def link_candidates(
     ix: _DocIndex, role: str, frag: Span, window: int
 ) -> list[LinkerCandidate]:
     """The "no cue" option and every cue within ``window`` characters of ``frag``, with features."""
-    cues = [c for c in ix.by_role["cue"] if _gap(c, frag) <= window and c != frag]
+    cues = [c for c in ix.by_role["cue"] if span_gap(c, frag) <= window and c != frag]
     frag_f = _fragment_features(ix, frag, len(cues))
     zeros = [0.0] * (len(FEATURES) - 1 - _N_FRAG)
     out = [LinkerCandidate(None, tuple([1.0, *frag_f, *zeros]))]
-    order = sorted(cues, key=lambda c: (_gap(c, frag), c))
+    order = sorted(cues, key=lambda c: (span_gap(c, frag), c))
     for rank, c in enumerate(order):
         out.append(LinkerCandidate(c, tuple([0.0, *frag_f, *_pair_features(ix, role, frag, c, rank)])))
     return out
@@ -287,14 +284,8 @@ class RelationLinker:
     def link(self, parsed: ParsedText, spans: Sequence[tuple[str, int, int]]) -> list[Attribution]:
         """Relations from ``(role, start, end)`` fragments of one document."""
         ix = _DocIndex(parsed, spans)
-        groups: dict[Any, dict[str, list[Span]]] = {}
-        order: list[Any] = []
-
-        def add(key: Any, role: str, frag: Span) -> None:
-            if key not in groups:
-                groups[key] = {r: [] for r in ROLES}
-                order.append(key)
-            groups[key][role].append(frag)
+        rg = RelationGroups()
+        add = rg.add
 
         for c in ix.by_role["cue"]:
             add(("cue", c), "cue", c)
@@ -320,18 +311,16 @@ class RelationLinker:
             add(("cue", cue), "source", frag)
             placed.add(frag)
             taken.add(cue)
-        content_keys = [k for k in order if k[0] == "content"]
+        content_keys = [k for k in rg.order if k[0] == "content"]
         for frag in ix.by_role["source"]:
             if frag in placed:
                 continue
-            near = [k for k in content_keys if _gap(k[1], frag) <= self.window and not groups[k]["source"]]
+            near = [k for k in content_keys if span_gap(k[1], frag) <= self.window and not rg.groups[k]["source"]]
             if near:
-                add(min(near, key=lambda k: (_gap(k[1], frag), k[1])), "source", frag)
+                add(min(near, key=lambda k: (span_gap(k[1], frag), k[1])), "source", frag)
             else:
                 add(("source", frag), "source", frag)
-        rels = [Attribution(*(tuple(sorted(set(groups[k][r]))) for r in ROLES)) for k in order]
-        rels.sort(key=lambda r: min(a for role in ROLES for a, _ in r.role(role)))
-        return rels
+        return rg.relations()
 
     __call__ = link
 

@@ -36,6 +36,7 @@ from torch import nn
 from stance._encoder import autocast
 from stance._serialization import check_format, sha256_file, verify_weights
 from stance.data.polnear import Attribution
+from stance.quotes._relations import RelationGroups, span_gap
 
 logger = logging.getLogger(__name__)
 
@@ -399,17 +400,9 @@ def group_relations(
     def sent_id(pos: int) -> int:
         return bisect.bisect_right(sent, pos) - 1
 
-    def gap(x: Span, y: Span) -> int:
-        return max(0, max(x[0], y[0]) - min(x[1], y[1]))
-
-    groups: dict[Any, dict[str, list[Span]]] = {}
-    order: list[Any] = []
-
-    def add(key: Any, role: str, frag: Span) -> None:
-        if key not in groups:
-            groups[key] = {r: [] for r in ROLES}
-            order.append(key)
-        groups[key][role].append(frag)
+    gap = span_gap
+    rg = RelationGroups()
+    add = rg.add
 
     for c in cues:
         add(("cue", c), "cue", c)
@@ -425,17 +418,12 @@ def group_relations(
             best = min(same, key=lambda c: (gap(c, frag), c))
             add(("cue", best), "source", frag)
             continue
-        near = [k for k in order if k[0] == "content" and gap(k[1], frag) <= link_window]
+        near = [k for k in rg.order if k[0] == "content" and gap(k[1], frag) <= link_window]
         if near:
             add(min(near, key=lambda k: gap(k[1], frag)), "source", frag)
         else:
             add(("source", frag), "source", frag)
-    rels = []
-    for key in order:
-        g = groups[key]
-        rels.append(Attribution(*(tuple(sorted(set(g[r]))) for r in ROLES)))
-    rels.sort(key=lambda r: min(a for role in ROLES for a, _ in r.role(role)))
-    return rels
+    return rg.relations()
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from stance.data.polnear import PolnearArticle, read_polnear
+from stance.quotes._relations import span_gap
 from stance.quotes.linker import (
     FEATURES,
     LINKED_ROLES,
     RelationLinker,
     _DocIndex,
-    _gap,
     link_candidates,
 )
 
@@ -121,7 +121,7 @@ def nearest_accuracy(exs: list[Any], link_window: int = 400) -> float:
     """The baseline: the nearest cue within ``link_window`` characters, else "no cue"."""
     right = 0
     for _, pos, cues, frag in exs:
-        near = [(_gap(c, frag), k) for k, c in enumerate(cues) if c is not None]
+        near = [(span_gap(c, frag), k) for k, c in enumerate(cues) if c is not None]
         best = min(near)[1] if near and min(near)[0] <= link_window else 0
         right += pos[best]
     return right / len(exs) if exs else 0.0
