@@ -8,11 +8,14 @@ whose checksum differs (corrupted or modified) or whose format this version cann
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 from stance.errors import ModelLoadError
 
-__all__ = ["sha256_file", "verify_weights", "check_format"]
+__all__ = ["sha256_file", "verify_weights", "check_format", "read_verified_config"]
 
 
 def sha256_file(path: str | Path) -> str:
@@ -46,3 +49,25 @@ def check_format(found: object, supported: int, what: str, where: str | Path) ->
             f"{where}: {what} format_version {found!r} is not the supported version {supported}; "
             f"it was saved by another version of stance: re-save it with this version or install a matching one"
         )
+
+
+def read_verified_config(
+    root: str | Path, config_name: str, weights_name: str, format_version: int, what: str
+) -> tuple[dict[str, Any], Path]:
+    """The JSON config of a saved model in ``root`` and the path of its weights, after checking
+    that the config exists and parses, its format version, that the weights are a safetensors
+    file, and their sha256. Raises :class:`ModelLoadError` with what to do otherwise."""
+    root = Path(root)
+    cfg_path = root / config_name
+    if not cfg_path.is_file():
+        raise ModelLoadError(f"no {config_name} in {root}; not a {what} directory")
+    try:
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ModelLoadError(f"{cfg_path} is not valid JSON: {err}") from err
+    check_format(config.get("format_version"), format_version, what, cfg_path)
+    weights = root / str(config.get("weights", weights_name))
+    if not re.fullmatch(r"[\w.-]+\.safetensors", weights.name):
+        raise ModelLoadError(f"{cfg_path}: weights must be a .safetensors file, got {weights.name!r}")
+    verify_weights(weights, config.get("weights_sha256"))
+    return config, weights

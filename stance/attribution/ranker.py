@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stance._nlp import ParsedText
-from stance._serialization import check_format, sha256_file, verify_weights
+from stance._serialization import read_verified_config, sha256_file
 from stance._spans import Span
 from stance.errors import ModelLoadError
 
@@ -300,18 +299,6 @@ class MentionRanker:
     def from_pretrained(cls, path: str | Path) -> MentionRanker:
         from safetensors.torch import load_file
 
-        root = Path(path)
-        cfg_path = root / CONFIG_NAME
-        if not cfg_path.is_file():
-            raise ModelLoadError(f"no {CONFIG_NAME} in {root}; not a speaker-ranker directory")
-        try:
-            config = json.loads(cfg_path.read_text())
-        except json.JSONDecodeError as err:
-            raise ModelLoadError(f"{cfg_path} is not valid JSON: {err}") from err
-        check_format(config.get("format_version"), FORMAT_VERSION, "speaker-ranker", cfg_path)
-        weights = root / str(config.get("weights", WEIGHTS_NAME))
-        if not re.fullmatch(r"[\w.-]+\.safetensors", weights.name):
-            raise ModelLoadError(f"{cfg_path}: weights must be a .safetensors file, got {weights.name!r}")
-        verify_weights(weights, config.get("weights_sha256"))
+        config, weights = read_verified_config(path, CONFIG_NAME, WEIGHTS_NAME, FORMAT_VERSION, "speaker-ranker")
         meta = {k: v for k, v in config.items() if k not in ("features", "hidden")}
         return cls(load_file(str(weights)), config.get("features", []), int(config.get("hidden", 0)), meta)
