@@ -15,6 +15,7 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 Span = tuple[int, int]
 
@@ -121,3 +122,25 @@ def bootstrap_mean_ci(values: Sequence[float], n: int = 1000, seed: int = 0) -> 
     k = len(values)
     means = sorted(sum(values[rng.randrange(k)] for _ in range(k)) / k for _ in range(n))
     return [means[int(0.025 * n)], means[min(n - 1, int(0.975 * n))]]
+
+
+def detection_accuracy(items: Sequence[Any], suffix: str = "", n_boot: int = 1000) -> dict[str, Any]:
+    """Accuracy of items that have ``detected`` and ``correct`` flags (a missed item is wrong),
+    its bootstrap interval, the accuracy on detected items, the share detected and the count, as
+    ``accuracy{suffix}``, ``accuracy{suffix}_ci``, ``accuracy{suffix}_detected``,
+    ``coverage{suffix}`` and ``n{suffix}``.
+
+    >>> from types import SimpleNamespace as I
+    >>> r = detection_accuracy([I(detected=True, correct=True), I(detected=False, correct=False)], "_x", n_boot=0)
+    >>> r["accuracy_x"], r["accuracy_x_detected"], r["coverage_x"], r["n_x"]
+    (0.5, 1.0, 0.5, 2)
+    """
+    vals = [1.0 if i.correct else 0.0 for i in items]
+    det = [i for i in items if i.detected]
+    return {
+        f"accuracy{suffix}": sum(vals) / len(vals) if vals else 0.0,
+        f"accuracy{suffix}_ci": bootstrap_mean_ci(vals, n_boot),
+        f"accuracy{suffix}_detected": sum(i.correct for i in det) / len(det) if det else 0.0,
+        f"coverage{suffix}": len(det) / len(items) if items else 0.0,
+        f"n{suffix}": len(items),
+    }

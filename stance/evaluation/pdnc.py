@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stance.data.pdnc import HELD_OUT, PdncNovel, character_of, read_novel
-from stance.evaluation.metrics import bootstrap_mean_ci
+from stance.evaluation.metrics import detection_accuracy
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -85,20 +85,11 @@ class PdncEvaluator:
             out.append(it)
         return out
 
-    def _ci(self, values: list[float]) -> list[float]:
-        return bootstrap_mean_ci(values, self.bootstrap)
-
     def compute(self, items: list[QuoteItem]) -> dict[str, Any]:
         out: dict[str, Any] = {"novels": self.novels, "n": len(items)}
         groups: dict[str, list[QuoteItem]] = {"": items, **{f"_{t.lower()}": [i for i in items if i.type == t] for t in TYPES}}
         for suffix, group in groups.items():
-            vals = [1.0 if i.correct else 0.0 for i in group]
-            det = [i for i in group if i.detected]
-            out[f"accuracy{suffix}"] = sum(vals) / len(vals) if vals else 0.0
-            out[f"accuracy{suffix}_ci"] = self._ci(vals)
-            out[f"accuracy{suffix}_detected"] = sum(i.correct for i in det) / len(det) if det else 0.0
-            out[f"coverage{suffix}"] = len(det) / len(group) if group else 0.0
-            out[f"n{suffix}"] = len(group)
+            out.update(detection_accuracy(group, suffix, self.bootstrap))
         out["per_novel"] = {
             n: round(sum(i.correct for i in items if i.novel == n) / max(1, sum(i.novel == n for i in items)), 4)
             for n in self.novels

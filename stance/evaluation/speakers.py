@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from stance.data.polnear import read_polnear
 from stance.document import Document, Quote
 from stance.evaluation.attribution import mention_form
-from stance.evaluation.metrics import bootstrap_mean_ci
+from stance.evaluation.metrics import detection_accuracy
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -221,9 +221,6 @@ class SpeakerEvaluator:
                 it.correct = covers_ante or _same_name(str(it.predicted_name), speaker)
         return items
 
-    def _ci(self, values: list[float]) -> list[float]:
-        return bootstrap_mean_ci(values, self.bootstrap)
-
     def compute(self, items: list[SpeakerItem]) -> dict[str, Any]:
         out: dict[str, Any] = {"split": self.split, "n": len(items), "gold": str(self.gold_path)}
         anonymity = self._anonymity(items)
@@ -241,13 +238,7 @@ class SpeakerEvaluator:
             "all": items,
         }
         for name, group in groups.items():
-            vals = [1.0 if i.correct else 0.0 for i in group]
-            det = [i for i in group if i.detected]
-            out[f"accuracy_{name}"] = sum(vals) / len(vals) if vals else 0.0
-            out[f"accuracy_{name}_ci"] = self._ci(vals)
-            out[f"accuracy_{name}_detected"] = sum(i.correct for i in det) / len(det) if det else 0.0
-            out[f"coverage_{name}"] = len(det) / len(group) if group else 0.0
-            out[f"n_{name}"] = len(group)
+            out.update(detection_accuracy(group, f"_{name}", self.bootstrap))
         out.update(anonymity)
         det = [i for i in items if i.detected]
         f1s = []
