@@ -7,6 +7,15 @@ from dataclasses import dataclass
 Span = tuple[int, int]
 
 
+def blank_span(text: str, span: Span) -> bool:
+    """Whether ``text[span]`` holds no letter or digit (a source there names nobody).
+
+    >>> blank_span("said  . Jane", (4, 7)), blank_span("said  . Jane", (8, 12))
+    (True, False)
+    """
+    return not any(ch.isalnum() for ch in text[span[0] : span[1]])
+
+
 @dataclass(frozen=True)
 class RawQuote:
     """One statement found in the text.

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from stance._encoder import PRECISIONS, resolve_precision
 from stance._nlp import DEFAULT_SPACY_MODEL, ParsedText, ParsePool, load_spacy
-from stance._spans import RawQuote
+from stance._spans import RawQuote, blank_span
 from stance.attribution import Resolution, ResolverConfig, RuleResolver
 from stance.document import Document, Mention, Quote, QuoteKind, Speaker
 from stance.errors import DocumentTooLargeError, StanceModelUnavailableError
@@ -480,7 +480,7 @@ def _paragraph(text: str, start: int, end: int, limit: int = 1500) -> str:
 
 def _without_blank_source(text: str, rq: RawQuote) -> RawQuote:
     """A source span of only spaces or punctuation names nobody: the quote has no source."""
-    if rq.source is not None and not any(ch.isalnum() for ch in text[rq.source[0] : rq.source[1]]):
+    if rq.source is not None and blank_span(text, rq.source):
         return replace(rq, source=None)
     return rq
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stance._nlp import ParsedText, Token
-from stance._spans import RawQuote, Span
+from stance._spans import RawQuote, Span, blank_span
 from stance.document import SpeakerType
 
 if TYPE_CHECKING:
@@ -661,7 +661,7 @@ class RuleResolver:
         quoted = [sp for rq in quotes if rq.kind != "indirect" for sp in rq.spans]
         for rq in quotes:
             span = rq.source
-            if span is not None and not any(ch.isalnum() for ch in parsed.text[span[0] : span[1]]):
+            if span is not None and blank_span(parsed.text, span):
                 span = None  # a blank or punctuation-only source names nobody
             if span is None:
                 if unknown is None:
