@@ -86,6 +86,8 @@ _STATED_ANONYMITY = re.compile(
     re.I,
 )
 _MEDIA_CUES = {"report", "publish", "broadcast", "write"}
+#: head nouns that "it"/"they" can stand for as a subject (organisations and outlets)
+_BODY_NOUNS = ORG_NOUNS | MEDIA_NOUNS
 #: last words of outlet names ("The Washington Post", "the Times", "NBC News")
 _OUTLET_WORDS = frozenset(
     "times post news journal tribune herald gazette magazine daily press telegraph chronicle "
@@ -521,7 +523,7 @@ class RuleResolver:
             if t.dep not in ("nsubj", "nsubjpass") or t.pos == "PRON" or any(a <= t.start < b for a, b in quoted):
                 continue
             ent = next((e for e in parsed.ents if e[0] <= t.start < e[1]), None)
-            org = (ent is not None and ent[2] in ("ORG", "NORP")) or t.lemma.lower() in ORG_NOUNS | MEDIA_NOUNS
+            org = (ent is not None and ent[2] in ("ORG", "NORP")) or t.lemma.lower() in _BODY_NOUNS
             if plural and not (t.tag in ("NNS", "NNPS") or org):
                 continue
             if not plural and not (org and t.tag in ("NN", "NNP")):
