@@ -94,3 +94,23 @@ def autocast(precision: str, device: Any = "cpu") -> Any:
     if resolve_precision(precision, device) == "float32":
         return contextlib.nullcontext()
     return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
+
+
+def resolve_device(device: str) -> Any:
+    """``"auto"`` is the GPU where there is one, else the CPU; anything else is taken as named.
+
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(device)
+
+
+def device_name(dev: Any) -> str:
+    """The GPU's name, or ``"cpu"`` (for model cards)."""
+    import torch
+
+    return torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"

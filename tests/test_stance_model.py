@@ -487,3 +487,52 @@ def test_damaged_stance_model_is_refused(tiny_stance_dir: Path, tmp_path: Path) 
         fh.write(b"\x00\x01")
     with pytest.raises(stance.ModelLoadError, match="checksum mismatch"):
         stance.load(quote_model=None, stance_model=str(copy))("Jane Doe said it.", targets="x")
+
+
+# ---------------------------------------------------------------------------- trainer options
+def test_train_max_steps_stops_where_told(tiny_base: Path, data_dir: Path, tmp_path: Path) -> None:
+    """``--max-steps`` reproduces a run its time budget stopped: same step count, schedule unchanged."""
+    from stance.targets.train import train
+
+    kwargs = dict(epochs=2, batch_size=2, trained_layers=1, max_length=32, base_model=str(tiny_base), evaluate=False, threads="1")
+    full = train(data_dir, tmp_path / "full", **kwargs)
+    cut = train(data_dir, tmp_path / "cut", max_steps=1, **kwargs)
+    assert full["hyperparameters"]["steps_done"] == full["hyperparameters"]["steps"] > 1
+    assert not full["hyperparameters"]["stopped_early"]
+    assert cut["hyperparameters"]["steps_done"] == 1 and cut["hyperparameters"]["stopped_early"]
+    assert cut["hyperparameters"]["steps"] == full["hyperparameters"]["steps"]
+    assert cut["hyperparameters"]["device"] == "cpu"
+    assert 0.0 <= cut["calibration"]["macro_f1"] <= 1.0
+    assert cut["weights_sha256"] != full["weights_sha256"]
+    assert "on cpu" in (tmp_path / "cut" / "model_card.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        ([], {}),
+        (["fnc1=all"], {"fnc1": 10**9}),
+        (["ruw=8000", "semeval=5"], {"ruw": 8000, "semeval": 5}),
+    ],
+)
+def test_parse_caps(items: list[str], expected: dict[str, int]) -> None:
+    from stance.targets.train import parse_caps
+
+    assert parse_caps(items) == expected
+
+
+@pytest.mark.parametrize("item", ["fnc1", "nosuch=3", "fnc1=many", "=3"])
+def test_parse_caps_rejects(item: str) -> None:
+    from stance.targets.train import parse_caps
+
+    with pytest.raises(ValueError):
+        parse_caps([item])
+
+
+def test_resolve_device() -> None:
+    from stance._encoder import device_name, resolve_device
+
+    assert resolve_device("cpu").type == "cpu"
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected
+    assert device_name(resolve_device("cpu")) == "cpu"

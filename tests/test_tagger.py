@@ -568,3 +568,20 @@ def test_train_end_to_end_tiny(tiny_encoder: str, tmp_path: Path) -> None:
     # same seed -> same weights
     card2 = train(data, tmp_path / "model2", epochs=1, seed=3, config=cfg, train_batch_size=2)
     assert card2["artefact"]["weights_sha256"] == card["artefact"]["weights_sha256"]
+    assert card["hyperparameters"]["device"] == "cpu"
+
+
+def test_train_max_steps_scores_the_partial_epoch(tiny_encoder: str, tmp_path: Path) -> None:
+    """``max_steps`` stops mid-epoch like a time budget: that partial epoch is scored and may be kept."""
+    from stance.quotes.train_tagger import train
+
+    data = tmp_path / "polnear"
+    _write_polnear(data)
+    cfg = TaggerConfig(encoder=tiny_encoder, max_length=32, stride=8, train_layers=1)
+    card = train(
+        data, tmp_path / "m", epochs=3, seed=3, config=cfg, train_batch_size=2, max_steps=1,
+        tune=False, checkpoint_every=0,
+    )
+    assert card["stopped_early"]
+    assert [(h["epoch"], h["step"], h["partial_epoch"]) for h in card["history"]] == [(1, 1, True)]
+    assert "on\ncpu" in (tmp_path / "m" / "model_card.md").read_text(encoding="utf-8")

