@@ -141,8 +141,9 @@ class Pipeline:
     """Finds every quote in a news article and attributes it to a canonical speaker.
 
     Call it on a ``str`` (one :class:`~stance.document.Document`), a list of strings (a list of
-    documents) or a :class:`pandas.DataFrame` (a DataFrame of quotes, one row per quote, keyed
-    by the input row's index or ``id_column``).
+    documents), a :class:`pandas.DataFrame` (a DataFrame of quotes, one row per quote, keyed
+    by the input row's index or ``id_column``) or a :class:`datasets.Dataset` (a Dataset of
+    quotes, the same rows).
     """
 
     def __init__(self, config: PipelineConfig | None = None) -> None:
@@ -254,8 +255,18 @@ class Pipeline:
             pd = None
         if pd is not None and isinstance(data, pd.DataFrame):
             return self._analyze_frame(data, targets, text_column, id_column, batch_size)
+        if type(data).__name__ == "Dataset" and hasattr(data, "column_names") and hasattr(data, "to_pandas"):
+            from datasets import Dataset
+
+            # a datasets.Dataset of articles -> a Dataset of quotes, as for a DataFrame
+            frame = data.select_columns([c for c in (text_column, id_column) if c and c in data.column_names]).to_pandas()
+            if text_column not in frame.columns:
+                raise KeyError(f"no column {text_column!r} in the Dataset (columns: {data.column_names})")
+            quotes = self._analyze_frame(frame, targets, text_column, id_column, batch_size)
+            return Dataset.from_pandas(quotes, preserve_index=False)
         raise TypeError(
-            f"cannot analyse a {type(data).__name__}: pass a str, a list of str or a pandas DataFrame"
+            f"cannot analyse a {type(data).__name__}: pass a str, a list of str, a pandas DataFrame "
+            "or a datasets.Dataset"
         )
 
     def pipe(

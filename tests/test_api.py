@@ -67,6 +67,21 @@ def test_dataframe_in_dataframe_out(nlp: stance.Pipeline) -> None:
         nlp(df)
 
 
+def test_dataset_in_dataset_out(nlp: stance.Pipeline) -> None:
+    from datasets import Dataset
+
+    ds = Dataset.from_dict({"body": [TEXT, "Nothing said.", None], "uid": [7, 8, 9], "other": [1, 2, 3]})
+    out = nlp(ds, text_column="body", id_column="uid")
+    assert isinstance(out, Dataset)
+    assert out["doc"] == [7, 7] and out["speaker"] == nlp(TEXT).to_pandas()["speaker"].tolist()
+    assert ds.column_names == ["body", "uid", "other"]  # the user's dataset is untouched
+    assert nlp(ds, text_column="body")["doc"] == [0, 0]
+    with pytest.raises(KeyError, match="no column 'text'"):
+        nlp(ds)
+    with pytest.raises(TypeError, match="datasets.Dataset"):
+        nlp(3.5)
+
+
 def test_record_fields_are_the_contract(nlp: stance.Pipeline) -> None:
     rec = nlp(TEXT, id="d").to_records()[0]
     assert tuple(rec) == RECORD_FIELDS

@@ -536,3 +536,58 @@ def test_resolve_device() -> None:
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert resolve_device("auto").type == expected
     assert device_name(resolve_device("cpu")) == "cpu"
+
+
+# ---------------------------------------------------------------------------- tables of pairs
+def test_predict_frame_pandas_adds_columns_and_keeps_the_input(tiny_clf: StanceClassifier) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": TEXTS, "target": TARGETS, "source": list("abcdef")}, index=[10, 11, 12, 13, 14, 15])
+    before = frame.copy()
+    out = tiny_clf.predict_frame(frame)
+    pd.testing.assert_frame_equal(frame, before)  # the input is untouched
+    assert list(out.index) == list(frame.index)
+    assert list(out.columns) == ["text", "target", "source", "pred_label", "pred_score", "pred_favor", "pred_against", "pred_neutral"]
+    expected = tiny_clf.predict(TEXTS, TARGETS)
+    assert out.pred_label.tolist() == [str(s.label) for s in expected]
+    assert out.pred_score.tolist() == pytest.approx([s.score for s in expected])
+    assert (out[["pred_favor", "pred_against", "pred_neutral"]].sum(axis=1)).tolist() == pytest.approx([1.0] * len(TEXTS))
+
+
+def test_predict_frame_dataset_and_custom_columns(tiny_clf: StanceClassifier) -> None:
+    from datasets import Dataset
+
+    ds = Dataset.from_dict({"quote": TEXTS, "topic": TARGETS, "para": ["ctx"] * len(TEXTS)})
+    out = tiny_clf.predict_frame(ds, text_column="quote", target_column="topic", context_column="para")
+    assert isinstance(out, Dataset) and len(out) == len(TEXTS)
+    assert out.column_names[:3] == ["quote", "topic", "para"] and "pred_label" in out.column_names
+    assert ds.column_names == ["quote", "topic", "para"]
+    with_ctx = tiny_clf.predict(TEXTS, TARGETS, ["ctx"] * len(TEXTS))
+    assert out["pred_label"] == [str(s.label) for s in with_ctx]
+
+
+@pytest.mark.parametrize(
+    ("columns", "kwargs", "error", "match"),
+    [
+        ({"body": ["a"], "target": ["t"]}, {}, KeyError, "no column"),
+        ({"text": ["a"], "target": ["t"], "pred_label": ["mine"]}, {}, ValueError, "never overwritten"),
+        ({"text": ["a", "b"], "target": ["t", None]}, {}, ValueError, "no target"),
+        ({"text": ["a"], "target": ["  "]}, {}, ValueError, "no target"),
+        ({"text": ["a"], "target": ["t"]}, {"context_column": "ctx"}, KeyError, "no column"),
+    ],
+)
+def test_predict_frame_refuses(tiny_clf: StanceClassifier, columns: dict, kwargs: dict, error: type, match: str) -> None:
+    import pandas as pd
+
+    with pytest.raises(error, match=match):
+        tiny_clf.predict_frame(pd.DataFrame(columns), **kwargs)
+
+
+def test_predict_frame_missing_text_and_wrong_type(tiny_clf: StanceClassifier) -> None:
+    import pandas as pd
+
+    out = tiny_clf.predict_frame(pd.DataFrame({"text": [None, float("nan"), "ok"], "target": ["t", "t", "t"]}))
+    assert out.pred_label.notna().all()
+    assert out.pred_label.iloc[0] == out.pred_label.iloc[1]  # both scored as ""
+    with pytest.raises(TypeError, match="DataFrame or a datasets.Dataset"):
+        tiny_clf.predict_frame([("a", "t")])

@@ -288,7 +288,65 @@ class StanceClassifier:
         k = len(uniq)
         return [dict(zip(uniq, scores[i * k : (i + 1) * k], strict=False)) for i in range(len(texts))]
 
+    def predict_frame(
+        self,
+        data: Any,
+        *,
+        text_column: str = "text",
+        target_column: str = "target",
+        context_column: str | None = None,
+        batch_size: int = 32,
+    ) -> Any:
+        """Score a table of (text, target[, context]) pairs; return the same kind of table with
+        ``pred_label``, ``pred_score`` and ``pred_<label>`` (each label's probability) added.
+
+        ``data`` is a :class:`pandas.DataFrame` (a new frame comes back, same index, the input
+        untouched) or a :class:`datasets.Dataset` (a new dataset comes back). The user's columns
+        are never overwritten: a table that already has a ``pred_*`` column of these names is
+        refused. A missing text (``None``/NaN) is scored as an empty string; a missing or
+        blank target is an error.
+        """
+        if not hasattr(data, "column_names") and not hasattr(data, "iloc"):
+            raise TypeError(f"predict_frame takes a pandas DataFrame or a datasets.Dataset, not {type(data).__name__}")
+        columns = [text_column, target_column] + ([context_column] if context_column else [])
+        names = list(data.column_names if hasattr(data, "column_names") else data.columns)
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise KeyError(f"no column(s) {missing} in the table (columns: {names}); pass text_column=/target_column=")
+        new = ["pred_label", "pred_score", *(f"pred_{lab}" for lab in self.config.labels)]
+        clash = [c for c in new if c in names]
+        if clash:
+            raise ValueError(f"the table already has column(s) {clash}; rename them first (they are never overwritten)")
+
+        def values(column: str) -> list[Any]:
+            return list(data[column]) if hasattr(data, "column_names") else data[column].tolist()
+
+        texts = ["" if _missing(t) else str(t) for t in values(text_column)]
+        targets = values(target_column)
+        bad = [i for i, t in enumerate(targets) if _missing(t) or not str(t).strip()]
+        if bad:
+            raise ValueError(f"{len(bad)} row(s) have no target (first at position {bad[0]}); every pair needs one")
+        contexts = [None if _missing(c) else str(c) for c in values(context_column)] if context_column else None
+        probs = self.probabilities(texts, [str(t) for t in targets], contexts, batch_size=batch_size)
+        best = probs.argmax(dim=-1).tolist()
+        added: dict[str, list[Any]] = {
+            "pred_label": [self.config.labels[b] for b in best],
+            "pred_score": [float(probs[i, b]) for i, b in enumerate(best)],
+        }
+        for k, lab in enumerate(self.config.labels):
+            added[f"pred_{lab}"] = probs[:, k].tolist()
+        if hasattr(data, "column_names"):  # datasets.Dataset
+            for name, col in added.items():
+                data = data.add_column(name, col)
+            return data
+        return data.assign(**added)
+
     def __call__(
         self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32
     ) -> list[StanceScore]:
         return self.predict(texts, targets, contexts, batch_size=batch_size)
+
+
+def _missing(value: Any) -> bool:
+    """``None`` or a float NaN (what pandas puts in an empty cell)."""
+    return value is None or (isinstance(value, float) and value != value)
