@@ -56,6 +56,12 @@ def test_speakers_collect_mentions_and_counts(story: stance.Document) -> None:
     assert all(q.speaker in story.speakers for q in story.quotes)
 
 
+def test_party_members_are_not_named_by_their_party(nlp: stance.Pipeline) -> None:
+    doc = nlp('"Good," one senior Democrat said. "Bad," another senior Democrat said.')
+    assert [q.speaker.name for q in doc.quotes] == ["one senior Democrat", "another senior Democrat"]
+    assert len({q.speaker.id for q in doc.quotes}) == 2
+
+
 def test_two_anonymous_sources_stay_apart(nlp: stance.Pipeline) -> None:
     doc = nlp(
         "A senior source familiar with the matter said the deal was close. "
@@ -93,6 +99,12 @@ def test_two_anonymous_sources_stay_apart(nlp: stance.Pipeline) -> None:
         ("People with direct knowledge of the talks said the deal was close.", "anonymous"),
         ("Senior officials said the deal was close, speaking on the condition of anonymity.", "anonymous"),
         ("Senior officials said the deal was close.", "group"),
+        # one unnamed member of a party is an unnamed person (anonymous with a marker); the
+        # party's members are a group
+        ("One senior Democrat said the deal was close.", "person"),
+        ("A Republican involved in the planning, who asked not to be named, said the deal was close.", "anonymous"),
+        ("Democrats said the deal was close.", "group"),
+        ("Nancy Pelosi, a Democrat, said the deal was close.", "person"),
     ],
 )
 def test_speaker_type(nlp: stance.Pipeline, text: str, type_: str) -> None:

@@ -94,6 +94,8 @@ _OUTLET_WORDS = frozenset(
     "globe observer guardian reporter weekly radio television tv network".split()
 )
 _DEFINITE = {"the", "this", "that", "these", "those"}
+#: "one senior Democrat", "a Republican involved in the planning": one unnamed member of a party
+_ONE_OF = {"a", "an", "one", "another"}
 _RELATIVE = {"who", "which", "that", "whom"}
 _STRIP_NAME = re.compile(r"^(?:the\s+)|(?:'s|\u2019s)$", re.I)
 
@@ -271,6 +273,10 @@ class RuleResolver:
                 # "Trump" tagged as an organisation where the article names the person elsewhere
                 return {"kind": "name", "name": name, "type": SpeakerType.PERSON, "gender": honor,
                         "number": "sg", "head": head_lemma, "title": title}
+            if label == "NORP" and not plural and low.split()[0] in _ONE_OF:
+                # a party or affiliation word is not a name: "one senior Democrat" is an unnamed
+                # person (anonymous only with a marker), kept apart from other such members
+                return self._described(text, low, head, head_lemma, plural, honor, cue_lemma)
             if label == "NORP" and plural:
                 typ = SpeakerType.GROUP
             elif cue_lemma in _MEDIA_CUES or head_lemma in MEDIA_NOUNS or last in _OUTLET_WORDS:
