@@ -1,4 +1,5 @@
-"""Command line: ``stance analyze`` and ``stance evaluate attribution`` (also ``python -m stance``).
+"""Command line: ``stance analyze``, ``stance score``, ``stance evaluate``, ``stance train`` and
+``stance render`` (also ``python -m stance``).
 
 Exit codes: 0 success, 1 a document or input failed, 2 wrong usage.
 """
@@ -49,6 +50,19 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--resume", action="store_true", help="continue an interrupted run writing to the same -o FILE")
     a.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="a documents/s bar on stderr (default: when stderr is a terminal)")
+
+    sc = sub.add_parser(
+        "score", help="stance for a table of (text, target) pairs: the same rows back, with pred_* columns added"
+    )
+    sc.add_argument("path", metavar="PATH", help="a .csv, .tsv or .jsonl file of pairs, or - for JSONL on stdin")
+    sc.add_argument("--text-column", default="text")
+    sc.add_argument("--target-column", default="target")
+    sc.add_argument("--context-column", default=None)
+    sc.add_argument("--format", choices=["jsonl", "csv"], default=None, help="output format (default: the input's)")
+    sc.add_argument("-o", "--output", help="write the table here instead of stdout")
+    sc.add_argument("--stance-model", default="default", metavar="DIR|default", help="the shipped classifier or a saved one")
+    sc.add_argument("--batch-size", type=int, default=32)
+    _precision_option(sc)
 
     e = sub.add_parser("evaluate", help="score against labelled data")
     esub = e.add_subparsers(dest="task", required=True)
@@ -256,6 +270,41 @@ def _train(args: argparse.Namespace) -> int:
     return int(module.main(args.args))
 
 
+def _read_table(path: str) -> tuple[Any, str]:
+    """A pairs table and its kind (``csv`` or ``jsonl``) from a file name or ``-`` (stdin, JSONL)."""
+    import pandas as pd
+
+    if path == "-":
+        return pd.read_json(sys.stdin, lines=True, dtype=False), "jsonl"
+    low = path.lower()
+    if low.endswith((".jsonl", ".json", ".ndjson")):
+        return pd.read_json(path, lines=True, dtype=False), "jsonl"
+    if low.endswith((".csv", ".tsv", ".txt")):
+        return pd.read_csv(path, sep="\t" if low.endswith(".tsv") else ",", dtype=str, keep_default_na=False), "csv"
+    raise ValueError(f"{path}: give a .csv, .tsv or .jsonl file of pairs (or - for JSONL on stdin)")
+
+
+def _score(args: argparse.Namespace) -> int:
+    import stance
+
+    frame, kind = _read_table(args.path)
+    if args.stance_model.lower() in ("none", "rules"):
+        raise ValueError("stance score needs a stance model: --stance-model default or a saved directory")
+    nlp = stance.load(quote_model=None, stance_model=args.stance_model, precision=args.precision)
+    out = nlp.stance.predict_frame(
+        frame, text_column=args.text_column, target_column=args.target_column,
+        context_column=args.context_column, batch_size=args.batch_size,
+    )
+    fmt = args.format or kind
+    text = out.to_csv(index=False) if fmt == "csv" else out.to_json(orient="records", lines=True, force_ascii=False)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _error(err: BaseException) -> None:
     sys.stderr.write(f"stance: error: {err}\n")
 
@@ -272,12 +321,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _analyze(args)
         if args.command == "train":
             return _train(args)
+        if args.command == "score":
+            return _score(args)
         if args.command == "render":
             from stance.display.cli import run as render_run
 
             return render_run(args)
         return _evaluate(args)
-    except (StanceError, FileNotFoundError, TypeError, ValueError) as err:
+    except (StanceError, FileNotFoundError, TypeError, ValueError, KeyError) as err:
         _error(err)
         return 1
     except BrokenPipeError:  # e.g. `stance analyze ... | head`

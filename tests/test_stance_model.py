@@ -591,3 +591,39 @@ def test_predict_frame_missing_text_and_wrong_type(tiny_clf: StanceClassifier) -
     assert out.pred_label.iloc[0] == out.pred_label.iloc[1]  # both scored as ""
     with pytest.raises(TypeError, match="DataFrame or a datasets.Dataset"):
         tiny_clf.predict_frame([("a", "t")])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl"])
+def test_cli_score_pairs(tiny_stance_dir: Path, tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    from stance.cli import main
+
+    frame = pd.DataFrame({"quote": TEXTS, "topic": TARGETS, "id": range(len(TEXTS))})
+    src = tmp_path / f"pairs{suffix}"
+    if suffix == ".jsonl":
+        frame.to_json(src, orient="records", lines=True)
+    else:
+        frame.to_csv(src, index=False, sep="\t" if suffix == ".tsv" else ",")
+    out = tmp_path / "scored.jsonl"
+    args = ["score", str(src), "--text-column", "quote", "--target-column", "topic", "--stance-model", str(tiny_stance_dir)]
+    assert main([*args, "-o", str(out), "--format", "jsonl"]) == 0
+    scored = pd.read_json(out, lines=True)
+    assert list(scored.columns[:3]) == ["quote", "topic", "id"] and len(scored) == len(TEXTS)
+    expected = StanceClassifier.from_pretrained(tiny_stance_dir).predict(TEXTS, TARGETS)
+    assert scored.pred_label.tolist() == [str(s.label) for s in expected]
+    assert main(args) == 0  # to stdout, in the input's format
+    printed = capsys.readouterr().out
+    assert "pred_label" in printed.splitlines()[0] or '"pred_label"' in printed
+
+
+def test_cli_score_errors(tiny_stance_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from stance.cli import main
+
+    src = tmp_path / "pairs.csv"
+    src.write_text("body,target\nhello,the plan\n", encoding="utf-8")
+    assert main(["score", str(src), "--stance-model", str(tiny_stance_dir)]) == 1
+    assert "no column" in capsys.readouterr().err
+    assert main(["score", str(tmp_path / "pairs.xlsx"), "--stance-model", str(tiny_stance_dir)]) == 1
+    assert ".csv, .tsv or .jsonl" in capsys.readouterr().err
+    assert main(["score", str(tmp_path / "missing.csv"), "--stance-model", str(tiny_stance_dir)]) == 1
