@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--stance-model", default="default", metavar="DIR|default|none",
                    help="stance classifier used with --target: the shipped one (default), a saved directory, or none")
     a.add_argument("--batch-size", type=int, default=16)
+    a.add_argument("--dialogue", action="store_true",
+                   help="fiction: an unattributed quote paragraph is the other person's turn (default: news)")
     a.add_argument("--parse-processes", type=int, default=None, metavar="N",
                    help="spaCy worker processes (default: 2 on a machine with 2 or more cores, else 1; same output)")
     _precision_option(a)
@@ -85,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="instead: quote-speaker accuracy on PDNC novels under DIR (BookNLP's measure)")
     es.add_argument("--novels", nargs="+", default=None,
                     help="with --pdnc: the novels to score (default: the six held out from the ranker's training)")
+    es.add_argument("--dialogue", action="store_true",
+                    help="fiction's turn-taking: an unattributed quote paragraph is the other person's turn")
     _precision_option(es, default="float32")  # the same figures on any hardware
 
     est = esub.add_parser("stance", help="stance benchmarks: SemEval-2016, VAST, FNC-1, Emergent, RUW, GWSD")
@@ -134,7 +138,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     config: dict[str, Any] = {
         "quote_model": model_option(args.quote_model), "stance_model": model_option(args.stance_model),
-        "precision": args.precision,
+        "precision": args.precision, "dialogue": args.dialogue,
         "parse_processes": args.parse_processes or min(2, os.cpu_count() or 1),
     }
     if config["parse_processes"] > 1:
@@ -212,7 +216,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if args.task == "stance":
         return _evaluate_stance(args)
-    nlp = stance.load(quote_model=model_option(args.quote_model), precision=args.precision)
+    nlp = stance.load(
+        quote_model=model_option(args.quote_model), precision=args.precision, dialogue=getattr(args, "dialogue", False)
+    )
 
     if args.task == "speakers" and args.pdnc:
         return _evaluate_pdnc(args, nlp)

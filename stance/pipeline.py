@@ -26,6 +26,7 @@ from stance.attribution import Resolution, ResolverConfig, RuleResolver
 from stance.document import Document, Mention, Quote, QuoteKind, Speaker
 from stance.errors import DocumentTooLargeError, StanceModelUnavailableError
 from stance.quotes import ExtractorConfig, RuleExtractor
+from stance.quotes._dialogue import alternate_turns
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -64,6 +65,9 @@ class PipelineConfig:
     while the models run on this one (same output; off: one stage at a time).
     ``parse_processes``: spaCy worker processes for parsing (same output). On 2 cores, 2
     processes with ``prefetch=False`` were fastest; more processes than cores only adds overhead.
+    ``dialogue``: fiction's turn-taking (off: news). On, a quote paragraph with no attribution
+    after a two-person exchange goes to the speaker of the turn before the previous one (A, B, A,
+    B …) instead of continuing the previous speaker (see :mod:`stance.quotes._dialogue`).
     """
 
     quote_model: str | None = "default"
@@ -75,6 +79,7 @@ class PipelineConfig:
     precision: str = "auto"
     prefetch: bool = True
     parse_processes: int = 1
+    dialogue: bool = False
     extractor: ExtractorConfig = field(default_factory=ExtractorConfig)
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
 
@@ -433,6 +438,8 @@ class Pipeline:
         docs = [Document(text=t, id=i) for t, i in zip(texts, ids, strict=True)]
         t0 = time.perf_counter()
         raws = [[_without_blank_source(p.text, rq) for rq in rqs] for p, rqs in zip(parsed, self.extractor.predict_batch(parsed), strict=True)]
+        if self.config.dialogue:
+            raws = [alternate_turns(p.text, raw) for p, raw in zip(parsed, raws, strict=True)]
         self.timings["quotes"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         for k, p, raw in zip(todo, parsed, raws, strict=True):

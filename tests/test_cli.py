@@ -137,3 +137,15 @@ def test_train_forwards_to_the_trainer(capsys: pytest.CaptureFixture[str]) -> No
         main(["train", "attribution", "--help"])
     assert exc.value.code == 0
     assert "--epochs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("flag", "speakers"), [((), ["Ann", "Bob", "Bob"]), (("--dialogue",), ["Ann", "Bob", "Ann"])])
+def test_dialogue_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: tuple[str, ...], speakers: list[str]) -> None:
+    f = tmp_path / "novel.txt"
+    f.write_text(
+        '"I want to go home now," said Ann.\n\n"You cannot go home yet," said Bob.\n\n"But I really want to go home."\n',
+        encoding="utf-8",
+    )
+    rc, out, _ = run(capsys, "analyze", str(f), *flag)
+    assert rc == 0
+    assert [json.loads(line)["speaker"] for line in out.splitlines()] == speakers

@@ -38,6 +38,26 @@ _UNREALISED = {"will", "would", "could", "may", "might", "should", "must", "can"
 _DASH_TRAILER = re.compile(r"^[ \t\u00a0]*([\u2014\u2013\u2015-]{1,2})[ \t\u00a0]*")
 
 
+def _inside_quote_marks(parsed: ParsedText, tok: Token) -> bool:
+    """Whether ``tok`` lies between an opening and a closing double quote mark of its sentence.
+
+    >>> from stance._nlp import ParsedText, Token
+    >>> toks = [Token(0, 0, 1, '"', '"', "PUNCT", "``", "punct", 1, "", 0),
+    ...         Token(1, 1, 6, "Ready", "ready", "ADJ", "JJ", "nsubj", 4, "", 0),
+    ...         Token(2, 6, 7, "?", "?", "PUNCT", ".", "punct", 1, "", 0),
+    ...         Token(3, 7, 8, '"', '"', "PUNCT", "''", "punct", 4, "", 0),
+    ...         Token(4, 9, 14, "asked", "ask", "VERB", "VBD", "ROOT", 4, "", 0),
+    ...         Token(5, 15, 18, "Ann", "Ann", "PROPN", "NNP", "nsubj", 4, "", 0)]
+    >>> p = ParsedText('"Ready?" asked Ann', toks, [], [(0, 6)], [[], [], [], [], [1, 5], []])
+    >>> _inside_quote_marks(p, toks[1]), _inside_quote_marks(p, toks[5])
+    (True, False)
+    """
+    first = parsed.sents[tok.sent][0] if 0 <= tok.sent < len(parsed.sents) else 0
+    before = parsed.text[parsed.tokens[first].start : tok.start]
+    straight = before.count('"')
+    return straight % 2 == 1 or before.count("\u201c") > before.count("\u201d")
+
+
 @dataclass(frozen=True)
 class ExtractorConfig:
     """Settings of the rule-based extractor.
@@ -102,12 +122,13 @@ class RuleExtractor:
         return spans
 
     def _subject(self, parsed: ParsedText, verb: Token) -> Token | None:
-        """The verb's subject, inherited through conj/xcomp/advcl (``…, adding that``)."""
+        """The verb's subject, inherited through conj/xcomp/advcl (``…, adding that``); a word
+        inside quote marks is what was said, never who said it (``"Ready?" asked Ann``)."""
         seen = 0
         cur = verb
         while seen < 4:
             for c in parsed.children[cur.i]:
-                if parsed.tokens[c].dep in _SUBJ:
+                if parsed.tokens[c].dep in _SUBJ and not _inside_quote_marks(parsed, parsed.tokens[c]):
                     return parsed.tokens[c]
             if cur.dep in ("conj", "xcomp", "advcl") and cur.head != cur.i:
                 cur = parsed.tokens[cur.head]
