@@ -26,7 +26,7 @@ from stance.attribution import Resolution, ResolverConfig, RuleResolver
 from stance.document import Document, Mention, Quote, QuoteKind, Speaker
 from stance.errors import DocumentTooLargeError, StanceModelUnavailableError
 from stance.quotes import ExtractorConfig, RuleExtractor
-from stance.quotes._dialogue import alternate_turns
+from stance.quotes._dialogue import alternate_turns, unwrap_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -67,7 +67,10 @@ class PipelineConfig:
     processes with ``prefetch=False`` were fastest; more processes than cores only adds overhead.
     ``dialogue``: fiction's turn-taking (off: news). On, a quote paragraph with no attribution
     after a two-person exchange goes to the speaker of the turn before the previous one (A, B, A,
-    B …) instead of continuing the previous speaker (see :mod:`stance.quotes._dialogue`).
+    B …) instead of continuing the previous speaker, and a hard-wrapped text (paragraphs
+    between blank lines, lines of at most about 100 characters, as in Project Gutenberg books)
+    is read with its line breaks inside paragraphs as spaces; offsets and quote texts still
+    index the original text (see :mod:`stance.quotes._dialogue`).
     """
 
     quote_model: str | None = "default"
@@ -383,6 +386,8 @@ class Pipeline:
         with self._parse_lock:
             t0 = time.perf_counter()
             todo = [t for t in texts if t.strip()]
+            if self.config.dialogue:
+                todo = [unwrap_lines(t) for t in todo]
             if self.config.parse_processes > 1 and len(todo) > 1:
                 # started by _prepare on the caller's thread when prefetching
                 pool = self._parse_pool if self.config.prefetch and self._parse_pool else self._parse_workers()

@@ -75,3 +75,31 @@ def test_alternate_turns_leaves_news_and_empty_input_alone() -> None:
     text = 'Jane Doe said the plan was dead. "We will not sign," she added.'
     quotes = [RawQuote(((text.index('"'), len(text) - len(" she added.")),), "direct", None, (0, 8))]
     assert alternate_turns(text, quotes) == quotes
+
+
+def test_hard_wrapped_fiction_is_read_by_paragraph(news: stance.Pipeline, fiction: stance.Pipeline) -> None:
+    text = (
+        '"I have not seen the house since the\nwinter, and I do not wish to," said Ann.\n\n'
+        '"You will see it tomorrow, whether you\nwish it or not," said Bob.\n\n'
+        '"Then I shall close my eyes all the way\nthere and back again."\n'
+    )
+    doc = fiction(text)
+    assert [q.speaker.name for q in doc.quotes] == ["Ann", "Bob", "Ann"]
+    assert all(text[q.start : q.end] == q.text for q in doc.quotes)  # offsets index the original text
+    assert doc.quotes[0].text == '"I have not seen the house since the\nwinter, and I do not wish to,"'
+    assert len(news(text).quotes) >= 3  # news mode reads the same text line by line
+
+
+@pytest.mark.parametrize(
+    ("text", "unwrapped"),
+    [
+        ("a\nb\n\nc\nd", "a b\n\nc d"),
+        ("a\nb", "a\nb"),  # no blank line: paragraphs are lines
+        ("x" * 150 + "\ny\n\nz", "x" * 150 + "\ny\n\nz"),  # long lines: not hard-wrapped
+        ("", ""),
+    ],
+)
+def test_unwrap_lines(text: str, unwrapped: str) -> None:
+    from stance.quotes._dialogue import unwrap_lines
+
+    assert unwrap_lines(text) == unwrapped and len(unwrap_lines(text)) == len(text)

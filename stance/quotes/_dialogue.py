@@ -8,11 +8,32 @@ rewrites the quotes that a pipeline run with ``dialogue=True`` found accordingly
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 from stance._spans import RawQuote
 from stance.quotes._marks import content_kind
+
+_WRAP = re.compile(r"(?<=[^\n])\n(?=[ \t]*[^\s])")
+
+
+def unwrap_lines(text: str, max_line: int = 100) -> str:
+    r"""A hard-wrapped text (paragraphs between blank lines, short lines) with each line break
+    inside a paragraph turned into a space; the same length, so offsets still hold. Any other
+    text comes back as it is.
+
+    >>> unwrap_lines('"Poor Mr. and Miss\nWoodhouse," said Emma.\n\n"Yes."\nShe smiled.')
+    '"Poor Mr. and Miss Woodhouse," said Emma.\n\n"Yes." She smiled.'
+    >>> unwrap_lines("One paragraph.\nAnother paragraph.")  # no blank lines: not hard-wrapped
+    'One paragraph.\nAnother paragraph.'
+    """
+    if "\n\n" not in text:
+        return text
+    lengths = sorted(len(line) for line in text.split("\n") if line.strip())
+    if len(lengths) < 2 or lengths[(9 * len(lengths)) // 10] > max_line:
+        return text
+    return _WRAP.sub(" ", text)
 
 
 def _paragraph(text: str, pos: int) -> tuple[int, int]:
