@@ -133,6 +133,8 @@ def test_named_speaker_forms(nlp: stance.Pipeline, text: str, name: str) -> None
         ("Mr. Bennet said that it was late. Mrs. Bennet said that it was early.", ["Mr. Bennet", "Mrs. Bennet"]),
         # a title joins the fuller name given earlier, and the name stays the full one
         ("Hillary Clinton spoke on Monday. Mrs. Clinton said that taxes would rise.", ["Hillary Clinton"]),
+        # a title inside the name the article gives ("Miss Bingley") tells people apart too
+        ('"It is late," said Miss Bingley.\n\n"It is not late at all," said Mr. Bingley.', ["Miss Bingley", "Mr. Bingley"]),
         # a bare surname joins the latest person so named
         ("Mrs. Bennet said that it was early. Bennet said that it was late.", ["Mrs. Bennet", "Mrs. Bennet"]),
     ],

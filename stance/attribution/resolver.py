@@ -94,6 +94,16 @@ _OUTLET_WORDS = frozenset(
     "globe observer guardian reporter weekly radio television tv network".split()
 )
 _DEFINITE = {"the", "this", "that", "these", "those"}
+def _title_in(name: str) -> str | None:
+    """The honorific a name starts with ("miss" for "Miss Bingley"), lower case, no period.
+
+    >>> _title_in("Miss Bingley"), _title_in("Mr. Darcy"), _title_in("Jane Doe"), _title_in("Miss")
+    ('miss', 'mr', None, None)
+    """
+    first, _, rest = name.partition(" ")
+    return first.lower().rstrip(".") if rest and first.lower() in _HONORIFIC_GENDER else None
+
+
 #: "one senior Democrat", "a Republican involved in the planning": one unnamed member of a party
 _ONE_OF = {"a", "an", "one", "another"}
 _RELATIVE = {"who", "which", "that", "whom"}
@@ -241,9 +251,10 @@ class RuleResolver:
                         "number": "pl", "head": head_lemma}
             if in_person or appos:
                 longest = max(persons, key=lambda e: e[1] - e[0])
-                return {"kind": "name", "name": self._clean(parsed.text[longest[0] : longest[1]]),
+                name = self._clean(parsed.text[longest[0] : longest[1]])
+                return {"kind": "name", "name": name,
                         "type": SpeakerType.PERSON, "gender": honor, "number": "sg", "head": head_lemma,
-                        "title": self._title_before(parsed, longest[0])}
+                        "title": self._title_before(parsed, longest[0]) or _title_in(name)}
             # "The Clinton campaign", "McConnell aides", "a spokeswoman for Hillary Clinton": the
             # person only qualifies what speaks
             return self._described(text, low, head, head_lemma, plural, honor, cue_lemma)
@@ -392,6 +403,7 @@ class RuleResolver:
         """The cluster of a person named at ``ent``, created if the article has not quoted them yet."""
         name = self._clean(parsed.text[ent[0] : ent[1]])
         title = self._title_before(parsed, ent[0])
+        title = title or _title_in(name)
         known = next(
             (c for c in reversed(clusters) if c.named and self._same_name(c.name, name) and self._compatible(c, title)),
             None,
@@ -720,7 +732,10 @@ class RuleResolver:
                         self._clean(parsed.text[a:b]) for a, b, label in parsed.ents
                         if label == "PERSON" and b <= span[0]
                     ]
-                    fuller = [f for f in fuller if len(f) > len(name) and self._same_name(f, name)]
+                    fuller = [
+                        f for f in fuller if len(f) > len(name) and self._same_name(f, name)
+                        and not (title and _title_in(f) not in (None, title))  # "Miss Bingley" is not Mr. Bingley
+                    ]
                     if fuller and info.get("type") == SpeakerType.PERSON:
                         info["name"] = max(fuller, key=len)
             elif info["kind"] == "descriptor":
