@@ -16,6 +16,19 @@ def blank_span(text: str, span: Span) -> bool:
     return not any(ch.isalnum() for ch in text[span[0] : span[1]])
 
 
+def starts_next_paragraph(text: str, end: int, start: int) -> bool:
+    r"""Whether ``text[start:]`` begins the paragraph right after the one ``text[:end]`` ends in
+    (a line break, then nothing but blank lines).
+
+    >>> t = '"A," she said.\n\n"B."'
+    >>> starts_next_paragraph(t, t.index("said") + 5, t.index('"B')), starts_next_paragraph(t, 2, 5)
+    (True, False)
+    """
+    between = text[end:start]
+    cut = between.find("\n")
+    return cut >= 0 and not between[cut:].strip()
+
+
 @dataclass(frozen=True)
 class RawQuote:
     """One statement found in the text.

@@ -202,13 +202,19 @@ def _evaluate_pdnc(args: argparse.Namespace, nlp: Any) -> int:
         return 0
     sys.stdout.write(f"PDNC {len(result['novels'])} novels: {result['n']} gold quotations\n")
     for suffix, label in (("", "all"), *((f"_{t.lower()}", t) for t in TYPES)):
-        lo, hi = result[f"accuracy{suffix}_ci"]
-        sys.stdout.write(
-            f"{label:<10} n={result[f'n{suffix}']:<6} accuracy {100 * result[f'accuracy{suffix}']:5.1f} "
-            f"({100 * lo:.1f}-{100 * hi:.1f})  detected {100 * result[f'coverage{suffix}']:5.1f}%  "
-            f"accuracy on detected {100 * result[f'accuracy{suffix}_detected']:5.1f}\n"
-        )
+        _write_accuracy_row(result, suffix, f"{label:<10}", 6)
     return 0
+
+
+def _write_accuracy_row(result: dict[str, Any], suffix: str, label: str, n_width: int) -> None:
+    """One line of a :func:`~stance.evaluation.metrics.detection_accuracy` result: the count, the
+    accuracy end to end with its interval, the share detected and the accuracy on detected."""
+    lo, hi = result[f"accuracy{suffix}_ci"]
+    sys.stdout.write(
+        f"{label} n={result[f'n{suffix}']:<{n_width}} accuracy {100 * result[f'accuracy{suffix}']:5.1f} "
+        f"({100 * lo:.1f}-{100 * hi:.1f})  detected {100 * result[f'coverage{suffix}']:5.1f}%  "
+        f"accuracy on detected {100 * result[f'accuracy{suffix}_detected']:5.1f}\n"
+    )
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -231,12 +237,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             return 0
         sys.stdout.write(f"speaker gold {args.split}: {result['n']} sources\n")
         for group in ("pronoun_descriptor", "pronoun", "descriptor", "named"):
-            lo, hi = result[f"accuracy_{group}_ci"]
-            sys.stdout.write(
-                f"{group:<19} n={result[f'n_{group}']:<5} accuracy {100 * result[f'accuracy_{group}']:5.1f} "
-                f"({100 * lo:.1f}-{100 * hi:.1f})  detected {100 * result[f'coverage_{group}']:5.1f}%  "
-                f"accuracy on detected {100 * result[f'accuracy_{group}_detected']:5.1f}\n"
-            )
+            _write_accuracy_row(result, f"_{group}", f"{group:<19}", 5)
         sys.stdout.write(
             f"anonymous P/R/F1 {100 * result['anonymous_precision']:.1f}/{100 * result['anonymous_recall']:.1f}/"
             f"{100 * result['anonymous_f1']:.1f}   speaker-type macro-F1 {100 * result['type_macro_f1']:.1f}\n"

@@ -274,11 +274,10 @@ class RuleResolver:
                 name, label = self._clean(parsed.text[ent[0] : ent[1]]), ent[2]
                 title = self._title_before(parsed, ent[0])
             else:
-                name, label = self._clean(" ".join(t.text for t in propn)), ""
-                if len(propn) > 1 and propn[0].text.lower() in _HONORIFIC_GENDER:
-                    # "Miss Bennet" untagged by NER: the title is not part of the name
-                    title = propn[0].text.lower().rstrip(".")
-                    name = self._clean(" ".join(t.text for t in propn[1:]))
+                joined, label = " ".join(t.text for t in propn), ""
+                # "Miss Bennet" untagged by NER: the title is not part of the name
+                title = _title_in(joined)
+                name = self._clean(joined.partition(" ")[2] if title else joined)
             last = name.lower().split()[-1] if name else ""
             if label in ("ORG", "") and len(name.split()) <= 3 and last in self._person_surnames:
                 # "Trump" tagged as an organisation where the article names the person elsewhere
@@ -402,8 +401,7 @@ class RuleResolver:
     def _named_cluster(self, parsed: ParsedText, clusters: list[Cluster], ent: tuple[int, int, str]) -> Cluster:
         """The cluster of a person named at ``ent``, created if the article has not quoted them yet."""
         name = self._clean(parsed.text[ent[0] : ent[1]])
-        title = self._title_before(parsed, ent[0])
-        title = title or _title_in(name)
+        title = self._title_before(parsed, ent[0]) or _title_in(name)
         known = next(
             (c for c in reversed(clusters) if c.named and self._same_name(c.name, name) and self._compatible(c, title)),
             None,

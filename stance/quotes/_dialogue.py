@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from stance._spans import RawQuote
+from stance._spans import RawQuote, starts_next_paragraph
 from stance.quotes._marks import content_kind
 
 _WRAP = re.compile(r"(?<=[^\n])\n(?=[ \t]*[^\s])")
@@ -53,9 +53,7 @@ def _own_paragraph(text: str, rq: RawQuote) -> bool:
 
 def _next_paragraph(text: str, a: RawQuote, b: RawQuote) -> bool:
     """``b`` starts the paragraph right after the one ``a`` ends in (blank lines aside)."""
-    between = text[a.spans[-1][1] : b.spans[0][0]]
-    cut = between.find("\n")
-    return cut >= 0 and not between[cut:].strip()
+    return starts_next_paragraph(text, a.spans[-1][1], b.spans[0][0])
 
 
 def _speaker_key(text: str, rq: RawQuote) -> str | None:

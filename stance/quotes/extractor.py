@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stance._nlp import ParsedText, Token
-from stance._spans import RawQuote, Span
+from stance._spans import RawQuote, Span, starts_next_paragraph
 from stance.quotes._lexicon import OBJECT_CONTENT_VERBS, PREP_CUES, is_speech_verb
 from stance.quotes._marks import QuotedSpan, find_quoted_spans
 
@@ -417,6 +417,5 @@ class RuleExtractor:
         line_end = text.find("\n", q.end)
         rest = text[q.end : len(text) if line_end < 0 else line_end]
         own_para = not text[para_start : q.start].strip() and not any(c.isalnum() for c in rest)
-        # the very next paragraph: nothing but blank lines after the first line break
-        next_para = own_para and not between[between.find("\n") :].strip()
+        next_para = own_para and starts_next_paragraph(text, prev.content[-1][1], q.start)
         return prev if same_para or next_para else None

@@ -251,7 +251,7 @@ def train(
             p.copy_(p.half().float())
     clf.net.eval()
     _set_threads(threads)
-    z = clf.logits([e.text for e in calib_ex], [e.target for e in calib_ex], batch_size=32).float().cpu()
+    z = clf.logits([e.text for e in calib_ex], [e.target for e in calib_ex], batch_size=32)
     y = torch.tensor([label_id[e.label] for e in calib_ex])
     labels_ = clf.config.labels
     calib_f1 = macro_f1(gold=[labels_[i] for i in y.tolist()], pred=[labels_[i] for i in z.argmax(-1).tolist()])
