@@ -31,6 +31,9 @@ DIRECT = [
     ("Jane Doe said:\n\n\"Nothing has been agreed and nothing will be.\"", [('"Nothing has been agreed and nothing will be."', "direct", "Jane Doe", "person")]),
     # a dash trailer
     ('"Peace is possible." \u2014 Jane Doe', [('"Peace is possible."', "direct", "Jane Doe", "person")]),
+    # ... glued to the closing mark, ending in a full stop (the parse may hang the quote under the name)
+    ('Readers wrote in.\n\n\u201cWe want peace and nothing else, now and forever.\u201d\u2015 Tom Berg.\n',
+     [("\u201cWe want peace and nothing else, now and forever.\u201d", "direct", "Tom Berg", "person")]),
     # a quote paragraph continuing the previous speaker
     (
         '"We are ready," Jane Doe said.\n\n"We have been ready for a long time and we will stay ready."',

@@ -331,6 +331,10 @@ class RuleExtractor:
             first = parsed.token_at(q.end + m.end())
             if first is not None and toks[first].pos in ("PROPN", "NOUN", "PRON"):
                 src = self._mention_span(parsed, toks[toks[first].head] if toks[toks[first].head].pos == "PROPN" else toks[first], set())
+                if src is not None and src[0] < toks[first].start:
+                    # a dash glued to the quote ('…."― Jane Doe') can make the parse hang the
+                    # whole quote under the name: take the words after the dash instead
+                    src = self._trailing_words(parsed, first, para_end)
                 if src and src[0] >= q.end:
                     dash = (q.end + m.start(1), q.end + m.end(1))  # the dash is the cue, as in PolNeAR
                     return _Attr(dash, None, src, [(q.start, q.end)], "direct")
@@ -361,6 +365,18 @@ class RuleExtractor:
                             return _Attr(self._cue_span(parsed, t, []), t.lemma, src, [(q.start, q.end)], "direct")
                         break
         return None
+
+    @staticmethod
+    def _trailing_words(parsed: ParsedText, first: int, end: int) -> Span | None:
+        """The run of words from token ``first`` up to ``end``, a verb or punctuation that ends a
+        name ("Jane Doe, a reader in Ohio" -> "Jane Doe")."""
+        toks = parsed.tokens
+        last = None
+        for t in toks[first:]:
+            if t.start >= end or t.pos in ("VERB", "AUX", "PUNCT") or t.text in _EDGE_PUNCT:
+                break
+            last = t
+        return (toks[first].start, last.end) if last is not None else None
 
     def predict(self, parsed: ParsedText) -> list[RawQuote]:
         text = parsed.text
