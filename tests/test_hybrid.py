@@ -163,3 +163,49 @@ def test_naming_is_not_a_statement(cue: str, kept: bool) -> None:
     text = f'Critics {cue} the draft a "capitulation" in all but name.'
     rel = Attribution(source=(span("Critics", text),), cue=(span(cue, text),), content=(span('the draft a "capitulation" in all but name', text),))
     assert bool(combine([rel], text=text, add_rule_quotes=False)) is kept
+
+
+
+DASH_TEXT = (
+    'Readers wrote in.\n\n“The plan is a trap for all of us.” ― Ana Ruiz\n'
+    '“We want peace and nothing else, now and forever.”― Tom Berg.\n'
+)
+SECOND_DASH = (DASH_TEXT.rindex("―"), DASH_TEXT.rindex("―") + 1)
+
+
+@pytest.mark.parametrize(
+    "relation",
+    [
+        # the tagger hung the first trailer's name on the second quote and found no cue: the
+        # rules' dash trailer ("… ― Name") wins
+        Attribution(source=(span("Ana Ruiz", DASH_TEXT),), content=(span("We want peace", DASH_TEXT),)),
+        # a tagger cue in another paragraph loses to the trailer in the quote's own
+        Attribution(source=(span("Readers", DASH_TEXT),), cue=(span("wrote", DASH_TEXT),),
+                    content=(span("“We want peace", DASH_TEXT),)),
+        # a tagger relation with its cue beside the quote keeps its own attribution
+        Attribution(source=(span("Tom Berg", DASH_TEXT),), cue=(SECOND_DASH,), content=(span("We want peace", DASH_TEXT),)),
+    ],
+)
+def test_rule_trailer_beats_a_cueless_or_distant_tagger_attribution(relation: Attribution) -> None:
+    rows = {r[0][0][:10]: r for r in combine([relation], text=DASH_TEXT)}
+    assert (rows["“We want p"][3], rows["“We want p"][2]) == ("Tom Berg", "―")
+    assert rows["“The plan "][3] == "Ana Ruiz"
+
+
+def test_tagger_relation_with_a_cue_beside_the_quote_is_not_overruled() -> None:
+    text = '“We want peace and nothing else,” the minister told Ana Ruiz. ― Tom Berg'
+    rel = Attribution(source=(span("the minister", text),), cue=(span("told", text),), content=(span("We want peace", text),))
+    (row,) = combine([rel], text=text, add_rule_quotes=False)
+    assert (row[3], row[2]) == ("the minister", "told")
+
+
+def test_split_off_quote_leaves_the_relations_other_fragments_alone() -> None:
+    rel = Attribution(source=(span("Readers", DASH_TEXT),), cue=(span("wrote", DASH_TEXT),),
+                      content=(span("in", DASH_TEXT), span("“We want peace", DASH_TEXT)))
+    rows = combine([rel], text=DASH_TEXT, add_rule_quotes=False)
+    by_text = {r[0][0][:10]: (r[3], r[2]) for r in rows}
+    # the quote goes whole to its trailer's speaker even with add_rule_quotes off; the other
+    # fragment keeps the relation's source and cue
+    assert by_text["“We want p"] == ("Tom Berg", "―")
+    assert by_text["in"] == ("Readers", "wrote")
+    assert "“The plan " not in by_text  # in no relation, and rule quotes are not added

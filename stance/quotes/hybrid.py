@@ -131,6 +131,7 @@ class HybridExtractor:
         rule_quotes = [r for r in self.rules(parsed) if r.kind == "direct"]
         out: list[RawQuote] = []
         claimed: set[int] = set()
+        split_off: set[int] = set()  # rule quotes taken out of a tagger relation, kept whole
         for rel in relations:
             content: tuple[Span, ...] = getattr(rel, "content", ())
             cue_frags: tuple[Span, ...] = getattr(rel, "cue", ())
@@ -157,11 +158,25 @@ class HybridExtractor:
                 for k, rq in enumerate(rule_quotes):
                     for qs in rq.spans:
                         inside = [s for s in spans if qs[0] <= s[0] and s[1] <= qs[1]]
-                        if inside:
-                            spans = [s for s in spans if s not in inside] + [qs]
-                            claimed.add(k)
-                            if source is None and rq.source is not None:
-                                source, cue = rq.source, rq.cue
+                        if not inside:
+                            continue
+                        spans = [s for s in spans if s not in inside]
+                        # the rules' own attribution has structure (a cue beside the quote): it
+                        # wins over a tagger relation without a cue or with its cue in another
+                        # paragraph; a continuation only fills in a missing source
+                        ruled = rq.source is not None and (
+                            source is None
+                            or (not rq.continued and (cue is None or not _same_paragraph(text, cue, qs)))
+                        )
+                        if ruled and source is not None and spans:
+                            split_off.add(k)  # the relation's other fragments keep its source
+                            continue
+                        spans.append(qs)
+                        claimed.add(k)
+                        if ruled:
+                            source, cue = rq.source, rq.cue
+                if not spans:
+                    continue
             spans = sorted(set(spans))
             kinds = {content_kind(text[a:b]) for a, b in spans}
             kind = (
@@ -176,11 +191,12 @@ class HybridExtractor:
                 t = parsed.token_at(cue[0])
                 lemma = parsed.tokens[t].lemma if t is not None else None
             out.append(RawQuote(tuple(spans), kind, cue, source, lemma))
-        if self.config.add_rule_quotes:
-            taken = [s for r in out for s in r.spans]
-            for k, rq in enumerate(rule_quotes):
-                if k not in claimed and not any(_overlaps(s, t) for s in rq.spans for t in taken):
-                    out.append(rq)
+        taken = [s for r in out for s in r.spans]
+        for k, rq in enumerate(rule_quotes):
+            if k in claimed or any(_overlaps(s, t) for s in rq.spans for t in taken):
+                continue
+            if self.config.add_rule_quotes or k in split_off:
+                out.append(rq)
         out.sort(key=lambda r: (r.spans[0], r.spans[-1]))
         return self._continue_speakers(text, out)
 
