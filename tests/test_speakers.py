@@ -202,6 +202,16 @@ def _resolve(text: str, quotes: list[tuple[str, str, str]]) -> list[str]:
         # ... who is never "he": a pronoun after the narrator's "I" does not fall back on the author
         ("I told my readers that the plan had failed. Later he said that it worked.",
          [("that the plan had failed", "I", "indirect"), ("that it worked", "he", "indirect")], ["the author", "unknown"]),
+        # ... named by the piece's byline or closing tagline
+        ("By Jane Doe\n\nI told my readers that the plan had failed.\n\nIt did.",
+         [("that the plan had failed", "I", "indirect")], ["Jane Doe"]),
+        ("I told my readers that the plan had failed.\n\nIt did.\n\nJane Doe is a playwright in Boston.",
+         [("that the plan had failed", "I", "indirect")], ["Jane Doe"]),
+        # negatives: a person named mid-text, or a tagline that is no tagline, names nobody
+        ("I told my readers that the plan had failed.\n\nJane Doe is a playwright.\n\nIt did.\n\nWe won.",
+         [("that the plan had failed", "I", "indirect")], ["the author"]),
+        ("I told my readers that the plan had failed.\n\nIt did.\n\nJane Doe and I met in Boston.",
+         [("that the plan had failed", "I", "indirect")], ["the author"]),
         ('"I told them it was over," Smith said.',
          [('"I told them it was over,"', "Smith", "direct"), ("it was over", "I", "indirect")], ["Smith", "unknown"]),
         # a definite role description with no antecedent of its own: the person already named

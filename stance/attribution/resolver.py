@@ -12,7 +12,8 @@ The v1 resolver is rule-based (a baseline for the learned model of a later relea
   compatible speaker or person named in the text (gender learned from earlier pronouns and
   honorifics, number from the pronoun), or to a person, group or organisation that is the
   subject of a clause since then; a **relative pronoun** ("Stevie Wonder, who joked …") stands
-  for the noun its clause modifies; "I" outside quotations is the author of the piece;
+  for the noun its clause modifies; "I" outside quotations is the author of the piece, named
+  when a byline ("By Jane Doe") or an op-ed's closing tagline ("Jane Doe is a …") names them;
 * a **definite descriptor** ("the official", "the same source", "the diplomat") refers back to
   the most recent speaker with a mention of the same head noun or a person titled so, else,
   for a person's role ("the Indiana governor"), to the person already named whose context fits
@@ -108,6 +109,39 @@ def _title_in(name: str) -> str | None:
 _ONE_OF = {"a", "an", "one", "another"}
 _RELATIVE = {"who", "which", "that", "whom"}
 _STRIP_NAME = re.compile(r"^(?:the\s+)|(?:'s|\u2019s)$", re.I)
+
+
+#: after the author's name in an op-ed's closing tagline ("Jane Doe is a columnist …")
+_TAGLINE_VERB = re.compile(r"[ \t]*(?:,|is\b|was\b|has been\b|writes\b|teaches\b|served\b)")
+_BYLINE = re.compile(r"[ \t]*(?:by|written by)[ \t]+", re.I)
+
+
+def author_name(parsed: ParsedText) -> Span | None:
+    """The author named by the piece itself: a byline in one of its first three paragraphs
+    ("By Jane Doe") or an op-ed's closing tagline ("Jane Doe is a playwright …", its last two
+    paragraphs), as the span of the person's name; ``None`` when there is neither.
+
+    >>> from stance._nlp import ParsedText
+    >>> text = "I grew up poor.\\n\\nI left.\\n\\nJane Doe is a playwright."
+    >>> author_name(ParsedText(text, [], [(26, 34, "PERSON")], [], []))
+    (26, 34)
+    >>> author_name(ParsedText("I grew up poor. Jane Doe is a playwright.", [], [(16, 24, "PERSON")], [], []))
+    """
+    text = parsed.text
+    paras = [m.span() for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
+    persons = [(a, b) for a, b, label in parsed.ents if label == "PERSON"]
+    for p0, p1 in paras[:3]:
+        m = _BYLINE.match(text, p0)
+        if m:
+            hit = next(((a, b) for a, b in persons if a == m.end() and b <= p1), None)
+            if hit is not None:
+                return hit
+    for p0, p1 in reversed(paras[-2:] if len(paras) > 2 else []):
+        lead = p0 + len(text[p0:p1]) - len(text[p0:p1].lstrip(" \t(*\u2014\u2013-"))
+        hit = next(((a, b) for a, b in persons if a == lead), None)
+        if hit is not None and _TAGLINE_VERB.match(text, hit[1]):
+            return hit
+    return None
 
 
 def _phrase_up_to(parsed: ParsedText, i: int) -> Span:
@@ -765,6 +799,12 @@ class RuleResolver:
             target.last = max(target.last, span[1])
             by_mention[span] = target.id
             assignment.append(target.id)
+        if author is not None:
+            named_author = author_name(parsed)
+            if named_author is not None:
+                # the byline or tagline names the "I" of the piece
+                author.name, author.named = self._clean(parsed.text[named_author[0] : named_author[1]]), True
+                author.mentions.append(named_author)
         self._add_name_mentions(parsed, clusters)
         for c in clusters:
             if c.named and c.title and len(c.name.split()) == 1:
