@@ -217,6 +217,16 @@ def _resolve(text: str, quotes: list[tuple[str, str, str]]) -> list[str]:
         # a definite role description with no antecedent of its own: the person already named
         ("Jane Doe spoke at the rally on Monday. Later, the Democratic nominee said the plan was dead.",
          [("the plan was dead", "the Democratic nominee", "indirect")], ["Jane Doe"]),
+        # a capitalised role with a name that only qualifies it, and a party word, describe a person
+        ("Ted Cruz spoke in Houston on Monday. The Senator from Texas said the plan was dead.",
+         [("the plan was dead", "The Senator from Texas", "indirect")], ["Ted Cruz"]),
+        ("Donald Trump spoke in Ohio. The Republican said the plan was dead.",
+         [("the plan was dead", "The Republican", "indirect")], ["Donald Trump"]),
+        # "the newspaper" is the outlet named before it, never a person named near it
+        ("Donald Trump gave an interview to the Washington Post on Monday. The newspaper reported that the plan was dead.",
+         [("that the plan was dead", "The newspaper", "indirect")], ["Washington Post"]),
+        ("Jim Smith met Donald Trump. The newspaper said the plan was dead.",
+         [("the plan was dead", "The newspaper", "indirect")], ["The newspaper"]),
         # ... but not when nobody was named before, and not for a plural description
         ("The Democratic nominee said the plan was dead.",
          [("the plan was dead", "The Democratic nominee", "indirect")], ["The Democratic nominee"]),

@@ -296,6 +296,11 @@ class RuleResolver:
         # "The Indiana governor", "a Homeland Security Department official": a role described
         # with names in it is a descriptor, not a name
         role = head is not None and head.pos == "NOUN" and bool(toks) and toks[0].tag in ("DT", "PRP$", "CD")
+        # "The Senator from Texas": a capitalised role whose name only qualifies it
+        role = role or (
+            head is not None and head.pos == "PROPN" and bool(orgs) and bool(toks) and toks[0].tag == "DT"
+            and not any(a <= head.start < b for a, b, _ in orgs)
+        )
         # "Democratic leaders", "political observers in Virginia": the names only qualify a
         # common-noun head, which is what speaks
         qualifies = head is not None and head.pos == "NOUN" and not any(a <= head.start < b for a, b, _ in orgs)
@@ -317,9 +322,10 @@ class RuleResolver:
                 # "Trump" tagged as an organisation where the article names the person elsewhere
                 return {"kind": "name", "name": name, "type": SpeakerType.PERSON, "gender": honor,
                         "number": "sg", "head": head_lemma, "title": title}
-            if label == "NORP" and not plural and low.split()[0] in _ONE_OF:
+            if label == "NORP" and not plural and low.split()[0] in _ONE_OF | _DEFINITE:
                 # a party or affiliation word is not a name: "one senior Democrat" is an unnamed
-                # person (anonymous only with a marker), kept apart from other such members
+                # person (anonymous only with a marker), kept apart from other such members;
+                # "the Republican" describes a person the article has named
                 return self._described(text, low, head, head_lemma, plural, honor, cue_lemma)
             if label == "NORP" and plural:
                 typ = SpeakerType.GROUP
@@ -662,6 +668,22 @@ class RuleResolver:
         best = max(stats.values(), key=lambda e: (len(words & e[1]), e[0][1]))
         return best[0]
 
+    def _recent_outlet(self, parsed: ParsedText, clusters: list[Cluster], span: Span) -> Cluster | None:
+        """The media speaker named last before ``span``: a named media speaker, or an outlet
+        named in the text ("The Washington Post") that is no speaker yet."""
+        named = [c for c in clusters if c.named and c.type == SpeakerType.MEDIA and c.last <= span[0]]
+        ents = [
+            e for e in parsed.ents
+            if e[2] in ("ORG", "WORK_OF_ART") and e[1] <= span[0]
+            and self._clean(parsed.text[e[0] : e[1]]).lower().split()[-1:] in [[w] for w in _OUTLET_WORDS]
+        ]
+        last_ent = max(ents, key=lambda e: e[1], default=None)
+        last_named = max(named, key=lambda c: c.last, default=None)
+        if last_ent is not None and (last_named is None or last_ent[1] > last_named.last):
+            found = self._phrase_cluster(parsed, clusters, (last_ent[0], last_ent[1]))
+            return found if found.type == SpeakerType.MEDIA else last_named
+        return last_named
+
     def _descriptor_antecedent(
         self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object]
     ) -> Cluster | None:
@@ -673,11 +695,17 @@ class RuleResolver:
         named_head = [c for c in same_head if c.named]
         if named_head:
             return max(named_head, key=lambda c: c.last)
-        role = self._role_antecedent(parsed, clusters, span, head) if head not in SOURCE_NOUNS else None
+        person = info["type"] in (SpeakerType.PERSON, SpeakerType.ANONYMOUS)
+        role = self._role_antecedent(parsed, clusters, span, head) if head not in SOURCE_NOUNS and person else None
         if role is not None:
             return role
         if same_head:
             return max(same_head, key=lambda c: c.last)
+        if info["type"] == SpeakerType.MEDIA and info.get("number") == "sg":
+            # "the newspaper": the outlet named most recently before it
+            outlet = self._recent_outlet(parsed, clusters, span)
+            if outlet is not None:
+                return outlet
         if (
             self.config.salient_descriptors
             and info["type"] == SpeakerType.PERSON
