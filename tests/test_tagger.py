@@ -585,3 +585,48 @@ def test_train_max_steps_scores_the_partial_epoch(tiny_encoder: str, tmp_path: P
     assert card["stopped_early"]
     assert [(h["epoch"], h["step"], h["partial_epoch"]) for h in card["history"]] == [(1, 1, True)]
     assert "on\ncpu" in (tmp_path / "m" / "model_card.md").read_text(encoding="utf-8")
+
+
+def test_soup_averages_the_trained_weights(tiny_encoder: str, tmp_path: Path) -> None:
+    from stance.quotes.train_tagger import soup
+
+    a, b = _tagger(tiny_encoder), _tagger(tiny_encoder)
+    with torch.no_grad():
+        b.model.classifier.bias.add_(2.0)
+    a.save_pretrained(tmp_path / "a")
+    b.save_pretrained(tmp_path / "b")
+    mixed = soup([tmp_path / "a", tmp_path / "b"])
+    got = mixed.trained_state_dict()["classifier.bias"]
+    want = (a.trained_state_dict()["classifier.bias"].half().float() + b.trained_state_dict()["classifier.bias"].half().float()) / 2
+    assert torch.allclose(got, want, atol=1e-3)
+    # a soup of one model with itself is that model
+    same = soup([tmp_path / "a", tmp_path / "a"]).trained_state_dict()
+    assert all(torch.equal(v, AttributionTagger.from_pretrained(tmp_path / "a").trained_state_dict()[k]) for k, v in same.items())
+
+
+def test_soup_refuses_mismatched_or_single_taggers(tiny_encoder: str, tmp_path: Path) -> None:
+    from stance.quotes.train_tagger import soup
+
+    _tagger(tiny_encoder).save_pretrained(tmp_path / "a")
+    AttributionTagger(TaggerConfig(encoder=tiny_encoder, max_length=32, stride=8, train_layers=2)).save_pretrained(tmp_path / "b")
+    with pytest.raises(ValueError, match="differs"):
+        soup([tmp_path / "a", tmp_path / "b"])
+    with pytest.raises(ValueError, match="at least two"):
+        soup([tmp_path / "a"])
+
+
+def test_soup_command_writes_a_tuned_model_with_its_card(tiny_encoder: str, tmp_path: Path) -> None:
+    from stance.quotes.train_tagger import main
+
+    data = tmp_path / "polnear"
+    _write_polnear(data)
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        _tagger(tiny_encoder).save_pretrained(tmp_path / f"m{seed}")
+    out = tmp_path / "soup"
+    assert main(["--data", str(data), "--output", str(out), "--soup", str(tmp_path / "m1"), str(tmp_path / "m2"),
+                 "--encoder", tiny_encoder, "--no-linker", "--no-optimism-check"]) == 0
+    card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
+    assert len(card["soup"]) == 2 and "--soup" in card["command"] and "decoding_tuning" in card
+    assert "model soup" in (out / "model_card.md").read_text(encoding="utf-8")
+    assert AttributionTagger.from_pretrained(out).config.encoder == tiny_encoder

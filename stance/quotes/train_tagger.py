@@ -453,6 +453,29 @@ def finalize(
     return card
 
 
+def soup(model_dirs: Sequence[str | os.PathLike[str]], *, encoder: str | None = None) -> AttributionTagger:
+    """A uniform weight average ("model soup", Wortsman et al. 2022) of taggers fine-tuned from
+    the same base with the same architecture (e.g. several seeds of one recipe). Returns the
+    first tagger carrying the averaged weights; decoding is tuned afresh by :func:`finalize`.
+
+    The trained parts (encoder layers and head) are averaged in float32; taggers with different
+    labels, trained layers or base encoders are refused."""
+    if len(model_dirs) < 2:
+        raise ValueError("a soup needs at least two taggers")
+    taggers = [AttributionTagger.from_pretrained(d, encoder=encoder) for d in model_dirs]
+    first = taggers[0]
+    for d, t in zip(model_dirs[1:], taggers[1:], strict=True):
+        same = (t.config.labels, t.config.train_layers, t.config.encoder) == (
+            first.config.labels, first.config.train_layers, first.config.encoder
+        )
+        if not same:
+            raise ValueError(f"{d} differs from {model_dirs[0]} in labels, trained layers or base encoder")
+    states = [t.trained_state_dict() for t in taggers]
+    avg = {k: sum(st[k].float() for st in states) / len(states) for k in states[0]}
+    first.model.load_state_dict(avg, strict=False)
+    return first
+
+
 def train(
     data_dir: str | os.PathLike[str],
     output_dir: str | os.PathLike[str],
@@ -719,6 +742,10 @@ def _table(d: dict[str, Any]) -> str:
     )
 
 
+def _pct(x: object) -> str:
+    return f"{100 * x:.1f}" if isinstance(x, float) else "?"
+
+
 def write_model_card(out: Path, card: dict[str, Any]) -> None:
     (out / "model_card.json").write_text(
         json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
@@ -839,6 +866,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rewrite it with its model card",
     )
     ap.add_argument(
+        "--soup",
+        nargs="+",
+        default=None,
+        metavar="DIR",
+        help="skip training: average the weights of these taggers (same recipe, other seeds) "
+        "into --output, then tune decoding on dev as --finalize-only does",
+    )
+    ap.add_argument(
         "--no-linker",
         action="store_true",
         help="do not (re)train the relation linker into --output afterwards (see `stance train linker`)",
@@ -854,6 +889,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
     )
     torch.set_num_threads(args.threads)
+    if args.soup:
+        out = Path(args.output)
+        members = [Path(d) for d in args.soup]
+        cards = [
+            json.loads((d / "model_card.json").read_text(encoding="utf-8")) if (d / "model_card.json").is_file() else {}
+            for d in members
+        ]
+        tagger = soup(members, encoder=args.encoder)
+        meta = json.loads((members[0] / "config.json").read_text(encoding="utf-8"))
+        card = {
+            "model": "stance attribution tagger (source / cue / content BIO)",
+            "base_encoder": meta.get("base_encoder", "?"),
+            "data": {"train_docs": "?", "dev_docs": "?", "selection_and_report_split": "dev"},
+            "scoring": SCORING,
+            **{k: v for k, v in cards[0].items() if k in ("model", "base_encoder", "data", "scoring")},
+            "command": cmd,
+            "seed": [c.get("seed", "?") for c in cards],
+            "selected_epoch": [c.get("selected_epoch", "?") for c in cards],
+            "hyperparameters": cards[0].get("hyperparameters", {"threads": args.threads}),
+            "train_seconds": sum(float(c.get("train_seconds", 0.0)) for c in cards),
+            "soup": [
+                {"dir": str(d), "seed": c.get("seed"), "epoch": c.get("selected_epoch"), "command": c.get("command"),
+                 "dev_mean_exact_f1": c.get("dev_metrics", {}).get("mean", {}).get("exact_f1"),
+                 "dev_mean_exact_f1_2fold": c.get("dev_metrics_2fold_tuned", {}).get("mean", {}).get("exact_f1")}
+                for d, c in zip(members, cards, strict=True)
+            ],
+        }
+        rows = "".join(
+            f"| {m['seed']} | {m['epoch']} | {_pct(m['dev_mean_exact_f1'])} | {_pct(m['dev_mean_exact_f1_2fold'])} | `{m['command']}` |\n"
+            for m in card["soup"]
+        )
+        card["notes"] = [
+            f"This model is a uniform weight average (a 'model soup') of {len(members)} taggers trained with the same "
+            "recipe and different seeds, each with its epoch chosen on dev as usual; decoding was then tuned on dev "
+            "for the average. Members (mean dev exact F1 over the three roles, decoding tuned / 2-fold check):\n\n"
+            "| seed | epoch | mean exact F1 | 2-fold | command |\n|---|---|---|---|---|\n" + rows
+        ]
+        dev_docs = read_polnear(args.data, "dev")
+        if args.max_dev_docs is not None:
+            dev_docs = dev_docs[: args.max_dev_docs]
+        card = finalize(tagger, out, dev_docs, card, tune=not args.no_tune, check_optimism=not args.no_optimism_check,
+                        extra={"soup_of": len(members)})
+        logger.info("done: %s", format_scores(card["dev_metrics"]))
+        return _train_linker(args)
     if args.finalize_only:
         out = Path(args.output)
         meta = json.loads((out / "config.json").read_text(encoding="utf-8"))
