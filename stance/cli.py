@@ -99,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="the shipped classifier, a saved one, or the untrained zero-shot baseline")
     est.add_argument("--format", choices=["json", "table"], default="table")
     est.add_argument("--bootstrap", type=int, default=1000)
+    est.add_argument("--relatedness", choices=["learned", "tfidf"], default="learned",
+                     help="FNC-1 only: how related pairs are told from unrelated ones (default: learned)")
     _precision_option(est, default="float32")  # the same figures on any hardware
 
     t = sub.add_parser(
@@ -179,7 +181,7 @@ def _evaluate_stance(args: argparse.Namespace) -> int:
         classifier: Any = ZeroShotBaseline()
     else:
         classifier = stance.load(stance_model=args.model, precision=args.precision).stance
-    result = StanceEvaluator(args.dataset, args.data, args.split, n_boot=args.bootstrap)(classifier)
+    result = StanceEvaluator(args.dataset, args.data, args.split, n_boot=args.bootstrap, relatedness=args.relatedness)(classifier)
     if args.format == "json":
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
         return 0

@@ -25,7 +25,7 @@ from stance.data.stance_sets import (
     select_sentences,
 )
 from stance.document import StanceLabel, StanceScore
-from stance.evaluation.stance_eval import StanceEvaluator, ZeroShotBaseline
+from stance.evaluation.stance_eval import LearnedRelatedness, StanceEvaluator, ZeroShotBaseline
 from stance.evaluation.stance_metrics import (
     accuracy,
     bootstrap_ci,
@@ -391,14 +391,26 @@ def test_evaluator_semeval_vast_ruw(data_dir: Path) -> None:
         StanceEvaluator("ruw", data_dir, "test")
 
 
-def test_evaluator_fnc1(data_dir: Path) -> None:
-    ev = StanceEvaluator("fnc1", data_dir, n_boot=50)
+@pytest.mark.parametrize("relatedness", ["learned", "tfidf"])
+def test_evaluator_fnc1(data_dir: Path, relatedness: str) -> None:
+    ev = StanceEvaluator("fnc1", data_dir, n_boot=50, relatedness=relatedness)
     assert ev.primary_metric == "fnc_relative_score"
     res = ev(_Always("neutral"))
     assert res["n"] == 4 and 0.0 <= res["fnc_relative_score"] <= 1.0
     assert res["relatedness_accuracy"] == 1.0  # the fixture's unrelated pair shares no words
     # agree (0.25 for relatedness), unrelated 0.25, discuss 1.0, disagree 0.25 -> 1.75 / 3.25
     assert res["fnc_relative_score"] == pytest.approx(1.75 / 3.25)
+
+
+def test_learned_relatedness(tiny_base: Path, data_dir: Path) -> None:
+    rel = LearnedRelatedness(data_dir, embedder=ZeroShotBaseline(str(tiny_base), max_length=32))
+    pairs = [("Cat found in tree", "Police found the cat in a tree. The cat was fine."), ("Cat found in tree", "Stocks fell sharply.")]
+    x = rel.features(pairs)
+    assert x.shape == (2, len(LearnedRelatedness.FEATURES))
+    assert rel.related_many(pairs) == [True, False] and rel.related_many([]) == []
+    assert rel.n_fit == 4 and rel.train_accuracy == 1.0
+    with pytest.raises(ValueError, match="relatedness"):
+        StanceEvaluator("fnc1", data_dir, relatedness="oracle")
 
 
 def test_zero_shot_baseline(tiny_base: Path, data_dir: Path) -> None:

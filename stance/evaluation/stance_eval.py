@@ -17,8 +17,10 @@ gwsd          test              ``macro_f1``
 ============  ================  =====================================================
 
 FNC-1: the stance classifier knows nothing of relatedness, so a pair is first labelled
-``unrelated`` when the TF-IDF cosine of headline and body is below a threshold fitted on FNC-1
-train (the same step for every classifier, baseline included); related pairs get
+``related`` or ``unrelated`` by a step fitted on FNC-1 train, the same for every classifier
+(baseline included): by default a logistic regression over TF-IDF and sentence-embedding
+similarities of headline and body (:class:`LearnedRelatedness`); ``relatedness="tfidf"`` keeps
+the earlier TF-IDF cosine threshold (:class:`TfidfRelatedness`). Related pairs get
 favor -> agree, against -> disagree, neutral -> discuss. ``related_macro_f1`` is the 3-way
 macro-F1 on gold-related pairs (oracle relatedness).
 """
@@ -48,7 +50,9 @@ from stance.evaluation.stance_metrics import (
     macro_f1,
 )
 
-__all__ = ["ANCHORS", "DEFAULT_SPLITS", "PRIMARY_METRICS", "StanceEvaluator", "TfidfRelatedness", "ZeroShotBaseline"]
+__all__ = [
+    "ANCHORS", "DEFAULT_SPLITS", "PRIMARY_METRICS", "LearnedRelatedness", "StanceEvaluator", "TfidfRelatedness", "ZeroShotBaseline",
+]
 
 DEFAULT_SPLITS = {"semeval": "test", "vast": "test", "fnc1": "competition_test", "emergent": "test", "ruw": "val", "gwsd": "test"}
 PRIMARY_METRICS = {
@@ -134,6 +138,90 @@ class TfidfRelatedness:
         return self.similarity(headline, body) >= self.threshold
 
 
+class LearnedRelatedness:
+    """FNC-1 relatedness from four headline/body similarities, combined by a logistic regression
+    fitted on FNC-1 train: the TF-IDF cosine (:class:`TfidfRelatedness`) and three cosines of
+    all-MiniLM-L6-v2 sentence embeddings (the PyPI base, untrained here): the headline against
+    the body's best sentence, the mean of its best three, and the whole body (first 256 word
+    pieces). Fitted on the pairs of ``fit_bodies`` train bodies (a fixed sample; all with
+    ``None``); bodies are split into at most ``max_sentences`` sentences.
+
+    The same step serves every classifier (the zero-shot baseline included), like the TF-IDF
+    threshold it replaces."""
+
+    FEATURES = ("tfidf_cosine", "best_sentence_cosine", "best3_sentence_cosine", "body_cosine")
+
+    def __init__(
+        self, data_dir: str | os.PathLike[str] | None = None, *, fit_bodies: int | None = 400,
+        max_sentences: int = 40, seed: int = 0, embedder: ZeroShotBaseline | None = None,
+    ) -> None:
+        import random
+
+        self.tfidf = TfidfRelatedness(data_dir)
+        self.embedder = embedder if embedder is not None else ZeroShotBaseline()
+        self.max_sentences = max_sentences
+        self._emb: dict[str, torch.Tensor] = {}
+        bodies = read_fnc1_bodies(data_dir, "train")
+        train = read_fnc1(data_dir, "train", body_sentences=1)
+        ids = sorted(bodies)
+        if fit_bodies is not None and fit_bodies < len(ids):
+            ids = sorted(random.Random(seed).sample(ids, fit_bodies))
+        keep = set(ids)
+        pairs = [(e.target, bodies[e.extras["body_id"]]) for e in train if e.extras["body_id"] in keep]
+        y = torch.tensor([float(e.extras["related"]) for e in train if e.extras["body_id"] in keep])
+        x = self.features(pairs)
+        self.mean, self.std = x.mean(0), x.std(0).clamp(min=1e-6)
+        xs = (x - self.mean) / self.std
+        w = torch.zeros(x.shape[1], requires_grad=True)
+        b = torch.zeros(1, requires_grad=True)
+        opt = torch.optim.LBFGS([w, b], max_iter=200, line_search_fn="strong_wolfe")
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad()
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(xs @ w + b, y) + 1e-4 * (w**2).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        self.weight, self.bias = w.detach(), b.detach()
+        self.n_fit = len(pairs)
+        self.train_accuracy = float(((self._logits(x) > 0).float() == y).float().mean())
+
+    def _sentences(self, body: str) -> list[str]:
+        sents = [s.strip() for s in _SENTENCE.split(body) if len(s.split()) >= 3]
+        return sents[: self.max_sentences] or [body.strip() or "."]
+
+    def _embed(self, texts: Sequence[str]) -> None:
+        new = [t for t in dict.fromkeys(texts) if t not in self._emb]
+        if new:
+            for t, v in zip(new, self.embedder.embed(new, batch_size=64), strict=True):
+                self._emb[t] = v
+
+    def features(self, pairs: Sequence[tuple[str, str]]) -> torch.Tensor:
+        """One row of :attr:`FEATURES` per (headline, body) pair."""
+        sents = {body: self._sentences(body) for _, body in pairs}
+        self._embed([h for h, _ in pairs] + list(sents) + [s for ss in sents.values() for s in ss])
+        rows = []
+        for headline, body in pairs:
+            h = self._emb[headline]
+            sims = torch.stack([self._emb[s] for s in sents[body]]) @ h
+            top = sims.topk(min(3, len(sims))).values
+            rows.append([self.tfidf.similarity(headline, body), float(sims.max()), float(top.mean()), float(self._emb[body] @ h)])
+        return torch.tensor(rows)
+
+    def _logits(self, x: torch.Tensor) -> torch.Tensor:
+        return ((x - self.mean) / self.std) @ self.weight + self.bias
+
+    def related_many(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        return [bool(v > 0) for v in self._logits(self.features(pairs))] if pairs else []
+
+    def related(self, headline: str, body: str) -> bool:
+        return self.related_many([(headline, body)])[0]
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
+
+
 # --------------------------------------------------------------------------- zero-shot baseline
 class ZeroShotBaseline:
     """Untrained baseline: cosine of the mean-pooled base-encoder embedding of the text to
@@ -186,16 +274,19 @@ class ZeroShotBaseline:
 
 
 # --------------------------------------------------------------------------- evaluator
-_RELATEDNESS: dict[str, TfidfRelatedness] = {}
+_RELATEDNESS: dict[tuple[str, str], TfidfRelatedness | LearnedRelatedness] = {}
+RELATEDNESS = ("learned", "tfidf")
 
 
 class StanceEvaluator:
     """Evaluate a stance classifier on one split of one benchmark (see the module docstring)."""
 
     def __init__(self, dataset: str, data_dir: str | os.PathLike[str] | None = None, split: str | None = None, *,
-                 n_boot: int = 1000, batch_size: int = 32, limit: int | None = None) -> None:
+                 n_boot: int = 1000, batch_size: int = 32, limit: int | None = None, relatedness: str = "learned") -> None:
         if dataset not in DEFAULT_SPLITS:
             raise ValueError(f"unknown stance benchmark {dataset!r}; use one of {sorted(DEFAULT_SPLITS)}")
+        if relatedness not in RELATEDNESS:
+            raise ValueError(f"unknown FNC-1 relatedness step {relatedness!r}; use one of {RELATEDNESS}")
         self.dataset = dataset
         self.split = split or DEFAULT_SPLITS[dataset]
         self.data_dir = data_dir
@@ -208,14 +299,19 @@ class StanceEvaluator:
         #: per example, the classifier's score (``None`` where it was not asked: FNC unrelated pairs)
         self.scores: list[StanceScore | None] = []
         self.related_pred: list[bool] | None = None
+        #: how FNC-1 pairs are told related from unrelated (see :class:`LearnedRelatedness`)
+        self.relatedness = relatedness
         if dataset == "fnc1":
-            key = str(Path(data_dir).resolve()) if data_dir is not None else ""
+            key = (str(Path(data_dir).resolve()) if data_dir is not None else "", relatedness)
             if key not in _RELATEDNESS:
-                _RELATEDNESS[key] = TfidfRelatedness(data_dir)
+                _RELATEDNESS[key] = LearnedRelatedness(data_dir) if relatedness == "learned" else TfidfRelatedness(data_dir)
             rel = _RELATEDNESS[key]
             bodies = read_fnc1_bodies(data_dir, self.split)
-            self.relatedness_threshold = rel.threshold
-            self.related_pred = [rel.related(e.target, bodies[e.extras["body_id"]]) for e in self.examples]
+            pairs = [(e.target, bodies[e.extras["body_id"]]) for e in self.examples]
+            if isinstance(rel, LearnedRelatedness):
+                self.related_pred = rel.related_many(pairs)
+            else:
+                self.related_pred = [rel.related(h, b) for h, b in pairs]
 
     def __call__(self, classifier: _Predictor) -> dict[str, Any]:
         exs = self.examples
@@ -296,7 +392,7 @@ class StanceEvaluator:
             "fnc_score": fnc_score(gold=gold, pred=pred), "fnc_max_score": fnc_score(gold=gold, pred=gold),
             "per_class_f1": {lab: class_f1(gold=gold, pred=pred, label=lab) for lab in FNC_LABELS},
             "relatedness_accuracy": sum(1 for i, e in enumerate(exs) if self.related_pred[i] == e.extras["related"]) / len(exs),
-            "relatedness_threshold": self.relatedness_threshold,
+            "relatedness": self.relatedness,
             "related_macro_f1": macro_f1(gold=g3, pred=p3), "related_f_avg": f_avg(gold=g3, pred=p3), "n_related": len(rel_idx),
             "n_classified": len(need),
         }
