@@ -284,7 +284,8 @@ def train(
             "semeval": "FAVOR->favor, AGAINST->against, NONE->neutral",
             "vast": "pro(1)->favor, con(0)->against, neutral(2)->neutral",
             "fnc1": "agree->favor, disagree->against, discuss->neutral; unrelated dropped from stance training, "
-                    "handled at evaluation by a TF-IDF headline/body relatedness threshold fitted on FNC-1 train",
+                    "handled at evaluation by a relatedness step fitted on FNC-1 train (logistic regression over "
+                    "TF-IDF and sentence-embedding similarities of headline and body)",
             "emergent": "for->favor, against->against, observing->neutral",
             "ruw": "FAVOR->favor, AGAINST->against, NONE->neutral (two pairs per tweet: Russia, Ukraine)",
             "gwsd": "argmax of label-model probabilities: agree->favor, disagree->against, neutral->neutral",
@@ -401,7 +402,8 @@ def write_model_card(out: Path, card: dict[str, Any]) -> None:
     lines += [
         "",
         "Caveats: Emergent and FNC-1 overlap (FNC-1 was built from Emergent). FNC-1 relatedness (unrelated vs related) is "
-        "decided by a TF-IDF cosine threshold fitted on FNC-1 train, for both the model and the baseline. VAST has no train "
+        "decided by a logistic regression over TF-IDF and sentence-embedding similarities fitted on FNC-1 train "
+        "(stance.evaluation.stance_eval.LearnedRelatedness), the same for the model and the baseline. VAST has no train "
         "split here, so VAST dev is training data and VAST test topics marked few-shot may appear in dev.",
         "",
     ]
