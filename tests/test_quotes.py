@@ -29,6 +29,9 @@ DIRECT = [
     ),
     # a colon lead-in on the line before
     ("Jane Doe said:\n\n\"Nothing has been agreed and nothing will be.\"", [('"Nothing has been agreed and nothing will be."', "direct", "Jane Doe", "person")]),
+    # an inverted trailer the parse reads as an object ("asked Ann"); an addressee is no speaker
+    ('"Where have you been all day?" asked Ann.', [('"Where have you been all day?"', "direct", "Ann", "person")]),
+    ('"Where have you been all day?" asked him.', [('"Where have you been all day?"', "direct", "unknown", "unknown")]),
     # a dash trailer
     ('"Peace is possible." \u2014 Jane Doe', [('"Peace is possible."', "direct", "Jane Doe", "person")]),
     # ... glued to the closing mark, ending in a full stop (the parse may hang the quote under the name)

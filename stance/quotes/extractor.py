@@ -234,6 +234,8 @@ class RuleExtractor:
             if not comp:
                 continue
             subj = self._subject(parsed, t)
+            if subj is None and all(c.i < t.i for c in comp):
+                subj = self._inverted_subject(parsed, t)  # '"Where were you?" asked Ann.'
             if extra and not self._could_speak(subj):
                 continue  # "the plan calls for ...": a document, not a speaker
             cue_span = self._cue_span(parsed, t, extra)
@@ -346,7 +348,7 @@ class RuleExtractor:
                 if t.sent != sent or t.start >= para_end or text[t.start] in _QUOTE_CHARS:
                     break
                 if t.pos in ("VERB", "AUX") and is_speech_verb(t.lemma):
-                    subj = self._subject(parsed, t)
+                    subj = self._subject(parsed, t) or self._inverted_subject(parsed, t)
                     src = self._mention_span(parsed, subj, {t.i}) if subj is not None else None
                     return _Attr(self._cue_span(parsed, t, []), t.lemma, src, [(q.start, q.end)], "direct")
         # lead-in: "Name said:" / "She told reporters," right before the quote, or a colon
@@ -365,6 +367,23 @@ class RuleExtractor:
                             return _Attr(self._cue_span(parsed, t, []), t.lemma, src, [(q.start, q.end)], "direct")
                         break
         return None
+
+    @staticmethod
+    def _inverted_subject(parsed: ParsedText, verb: Token) -> Token | None:
+        """The speaker after an inverted trailer verb ('"Ready?" asked Ann.', '…," said Mr.
+        Smith'), which the parse may take for an object: a name or a subject pronoun right
+        after the verb (the head of the name when it continues), never an addressee ("him")."""
+        toks = parsed.tokens
+        k = verb.i + 1
+        if k >= len(toks) or toks[k].sent != verb.sent or _inside_quote_marks(parsed, toks[k]):
+            return None
+        tok = toks[k]
+        if tok.pos == "PRON":
+            return tok if tok.text.lower() in ("he", "she", "they", "i", "we") else None
+        if tok.pos != "PROPN":
+            return None
+        head = toks[tok.head]
+        return head if head.pos == "PROPN" and head.i > verb.i else tok
 
     @staticmethod
     def _trailing_words(parsed: ParsedText, first: int, end: int) -> Span | None:
