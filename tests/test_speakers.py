@@ -254,6 +254,12 @@ def test_resolver_rules(text: str, quotes: list[tuple[str, str, str]], names: li
         ("The International Monetary Fund said growth would slow. The IMF said that risks grew.",
          [("growth would slow", "The International Monetary Fund", "indirect"),
           ("that risks grew", "The IMF", "indirect")], ["International Monetary Fund"] * 2),
+        # the subject of the sentence before is the nearer antecedent, even where the small
+        # spaCy model tags the surname an organisation; named in full as the article names them
+        ("Donald Trump spoke first. “These are not whistles,” added Rep. Jim Clyburn.\n\nTrump has record low support "
+         "from black voters, with just 1 percent. He recently said that their lives were terrible.",
+         [("“These are not whistles,”", "Rep. Jim Clyburn", "direct"), ("that their lives were terrible", "He", "indirect")],
+         ["Jim Clyburn", "Donald Trump"]),
         # a possessive source is resolved like its pronoun
         ("Mr. John Roe spoke on Monday. Contrary to his claim that taxes fell, they rose.",
          [("that taxes fell", "his", "indirect")], ["John Roe"]),

@@ -442,6 +442,13 @@ class RuleResolver:
         """The cluster of a person named at ``ent``, created if the article has not quoted them yet."""
         name = self._clean(parsed.text[ent[0] : ent[1]])
         title = self._title_before(parsed, ent[0]) or _title_in(name)
+        # "Trump" after "Donald Trump": the fullest earlier form of the name
+        fuller = [
+            f for f in (self._clean(parsed.text[a:b]) for a, b, label in parsed.ents if label == "PERSON" and b <= ent[0])
+            if len(f) > len(name) and self._same_name(f, name) and _title_in(f) in (None, title)
+        ]
+        if fuller:
+            name = max(fuller, key=len)
         known = next(
             (c for c in reversed(clusters) if c.named and self._same_name(c.name, name) and self._compatible(c, title)),
             None,
@@ -493,7 +500,7 @@ class RuleResolver:
         # the wrong gender) is the nearer antecedent
         since = max(lo, best.last if best else lo)
         toks = parsed.tokens
-        for ent in reversed([e for e in parsed.ents if e[2] == "PERSON" and since < e[0] and e[1] <= span[0]]):
+        for ent in reversed([e for e in parsed.ents if self._person_entity(parsed, e) and since < e[0] and e[1] <= span[0]]):
             if any(a <= ent[0] < b for a, b in quoted):
                 continue
             name = self._clean(parsed.text[ent[0] : ent[1]])
@@ -504,6 +511,16 @@ class RuleResolver:
             if head is not None and toks[head.i].dep in ("nsubj", "nsubjpass"):
                 return self._named_cluster(parsed, clusters, ent)
         return best
+
+    def _person_entity(self, parsed: ParsedText, ent: tuple[int, int, str]) -> bool:
+        """A person's name: a PERSON entity, or an organisation entity that is the surname of a
+        person the article names elsewhere (the small spaCy model often tags "Trump" ORG)."""
+        if ent[2] == "PERSON":
+            return True
+        if ent[2] != "ORG":
+            return False
+        name = self._clean(parsed.text[ent[0] : ent[1]])
+        return bool(name) and len(name.split()) <= 2 and name.lower().split()[-1] in self._person_surnames
 
     def _prev_cluster(self, clusters: list[Cluster]) -> int | None:
         """The cluster of the latest quote attributed so far to a speaker (not "unknown")."""
