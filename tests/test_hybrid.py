@@ -158,10 +158,19 @@ def test_content_in_another_paragraph_than_its_cue_is_dropped() -> None:
     assert [r[0] for r in combine([rel], text=text, add_rule_quotes=False)] == [["it had nothing to say"]]
 
 
-@pytest.mark.parametrize(("cue", "kept"), [("called", False), ("has called", False), ("called for", True), ("said", True)])
-def test_naming_is_not_a_statement(cue: str, kept: bool) -> None:
+@pytest.mark.parametrize(
+    ("cue", "with_source", "kept"),
+    [
+        # "Critics called the draft a capitulation" states the critics' view (PolNeAR annotates it)
+        ("called", True, True), ("has called", True, True), ("called for", True, True), ("said", True, True),
+        # "called" with nobody calling names something ("a group called …"): not a statement
+        ("called", False, False), ("said", False, True),
+    ],
+)
+def test_calling_something_a_name(cue: str, with_source: bool, kept: bool) -> None:
     text = f'Critics {cue} the draft a "capitulation" in all but name.'
-    rel = Attribution(source=(span("Critics", text),), cue=(span(cue, text),), content=(span('the draft a "capitulation" in all but name', text),))
+    source = (span("Critics", text),) if with_source else ()
+    rel = Attribution(source=source, cue=(span(cue, text),), content=(span('the draft a "capitulation" in all but name', text),))
     assert bool(combine([rel], text=text, add_rule_quotes=False)) is kept
 
 

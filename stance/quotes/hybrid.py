@@ -16,8 +16,9 @@ boundaries of text in quote marks. The two are combined per document:
 * a direct quote the rules found and the tagger missed entirely is added;
 * a direct quote with no source of its own right after another quote continues that
   quote's speaker (as in the rules);
-* "called X a Y", which PolNeAR annotates as attribution, is a label, not a statement: dropped
-  (scare quotes are not quotes), while "called for" and "called on" stay.
+* "Critics called the draft a capitulation" is a statement of the critics' view, as PolNeAR
+  annotates it, and stays (an indirect quote); "called" without a source ("a group called the
+  Legacy Fund") names something and is dropped.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from stance.quotes.tagger import AttributionTagger
 logger = logging.getLogger(__name__)
 
 
-#: "called X a Y" names something; "called for" / "called on" stay cues
+#: "called" without a speaker names something ("a group called X")
 _NAMING_CUE = re.compile(r"(?i)(?:has |have |had )?call(?:s|ed|ing)?")
 _OPENING = set("\"'\u201c\u201e\u2018\u201a\u00ab\u00bb\u2039")
 
@@ -143,8 +144,8 @@ class HybridExtractor:
                 content = (found,) if found is not None else ()
             if not content:
                 continue
-            if cue is not None and _NAMING_CUE.fullmatch(text[cue[0] : cue[1]]):
-                continue  # "called the draft a 'capitulation'": a label, not a statement (PolNeAR tags it)
+            if cue is not None and source is None and _NAMING_CUE.fullmatch(text[cue[0] : cue[1]]):
+                continue  # "a group called the Legacy Fund": naming, not a statement
             spans = list(content)
             if cue is not None:
                 # the tagger's grouping links by distance; a paragraph break ends an attribution,
