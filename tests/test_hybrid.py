@@ -218,3 +218,19 @@ def test_split_off_quote_leaves_the_relations_other_fragments_alone() -> None:
     assert by_text["“We want p"] == ("Tom Berg", "―")
     assert by_text["in"] == ("Readers", "wrote")
     assert "“The plan " not in by_text  # in no relation, and rule quotes are not added
+
+
+def test_transcript_turns_replace_the_taggers_reading_of_them() -> None:
+    text = ('Partial transcript:\n\n"WALLACE: Will she be there tomorrow?\n\n"(CROSSTALK.)\n\n'
+            '"PENCE: She will not be attending the debate."\n')
+    rels = [
+        # the tagger took the label in and linked the turn to the next speaker
+        Attribution(source=(span("PENCE", text),), cue=(span(":", text[30:])[0] + 30, span(":", text[30:])[1] + 30),
+                    content=(span('"WALLACE: Will she be there tomorrow?', text),)),
+        # a stray quote mark is no content
+        Attribution(source=(span("PENCE", text),), content=((text.index('"(CROSS'), text.index('"(CROSS') + 1),)),
+    ]
+    rows = combine(rels, text=text, add_rule_quotes=False)
+    assert [(r[0], r[2], r[3]) for r in rows] == [
+        (["Will she be there tomorrow?"], ":", "WALLACE"), (["She will not be attending the debate."], ":", "PENCE"),
+    ]

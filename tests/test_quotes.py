@@ -32,6 +32,12 @@ DIRECT = [
     # an inverted trailer the parse reads as an object ("asked Ann"); an addressee is no speaker
     ('"Where have you been all day?" asked Ann.', [('"Where have you been all day?"', "direct", "Ann", "person")]),
     ('"Where have you been all day?" asked him.', [('"Where have you been all day?"', "direct", "unknown", "unknown")]),
+    # transcript turns: a speaker label in capitals opens each paragraph
+    ('"WALLACE: Will she be there tomorrow?\n\n"PENCE: She will not be attending the debate."',
+     [("Will she be there tomorrow?", "direct", "WALLACE", "person"), ("She will not be attending the debate.", "direct", "PENCE", "person")]),
+    # ... but not newsroom labels, nor a single labelled paragraph
+    ("UPDATE: The talks resumed on Monday.\n\nUPDATE: They ended without a deal.", []),
+    ("WALLACE: Will she be there tomorrow night?", []),
     # a dash trailer
     ('"Peace is possible." \u2014 Jane Doe', [('"Peace is possible."', "direct", "Jane Doe", "person")]),
     # ... glued to the closing mark, ending in a full stop (the parse may hang the quote under the name)

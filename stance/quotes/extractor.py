@@ -36,6 +36,14 @@ _QUOTE_CHARS = set("\"'\u201c\u201d\u201e\u2018\u2019\u201a\u00ab\u00bb\u2039\u2
 #: auxiliaries of a cue verb that make the statement not (yet) made
 _UNREALISED = {"will", "would", "could", "may", "might", "should", "must", "can", "shall", "to"}
 _DASH_TRAILER = re.compile(r"^[ \t\u00a0]*([\u2014\u2013\u2015-]{1,2})[ \t\u00a0]*")
+#: a transcript turn: a paragraph opening with a speaker label in capitals ('"WALLACE: Let's …')
+_TURN = re.compile(r"^[ \t]*([\"\u201c]?)[ \t]*([A-Z][A-Z.'\u2019\- ]{0,30}[A-Z.])[ \t]*(:)[ \t]+(?=\S)", re.M)
+#: capitalised paragraph labels of newsroom boilerplate, not speakers ("UPDATE: …"); Q/A are
+#: interview turns whose speakers the labels do not name
+_NOT_SPEAKERS = frozenset({
+    "UPDATE", "CORRECTION", "NOTE", "EDITOR'S NOTE", "EDITOR\u2019S NOTE", "WATCH", "VIDEO", "PHOTO", "PHOTOS",
+    "READ MORE", "RELATED", "SOURCE", "SOURCES", "WARNING", "BREAKING", "ABSTRACT", "Q", "A",
+})
 
 
 def _inside_quote_marks(parsed: ParsedText, tok: Token) -> bool:
@@ -82,6 +90,44 @@ class _Attr:
     content: list[Span]
     kind: str = "indirect"
     continued: bool = False
+
+
+def _transcript_turns(text: str) -> list[tuple[Span, _Attr]]:
+    """Turns of a transcript: paragraphs that open with a speaker label in capitals and a
+    colon ('"PENCE: Gennifer Flowers will not …'), each a direct quote of the labelled
+    speaker up to the paragraph's end, with the colon as its cue (as PolNeAR annotates).
+    Only where a text has at least two turns by two labels; returns (paragraph span,
+    attribution) pairs."""
+    found: list[tuple[Span, _Attr]] = []
+    for m in _TURN.finditer(text):
+        label = m.group(2).strip()
+        if sum(c.isalpha() for c in label) < 2 or len(label.split()) > 4 or label.rstrip(".") in _NOT_SPEAKERS:
+            continue
+        end = text.find("\n", m.end())
+        a, b = m.end(), len(text) if end < 0 else end
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if m.group(1) and b > a and text[b - 1] in "\"\u201d" and text.count('"', a, b) % 2 == 1:
+            b -= 1  # the turn's own closing mark
+        if sum(c.isalnum() for c in text[a:b]) < 3:
+            continue
+        source = (m.start(2), m.start(2) + len(label))
+        found.append(((m.start(), b), _Attr((m.start(3), m.end(3)), None, source, [(a, b)], "direct")))
+    if len(found) < 2 or len({text[t.source[0] : t.source[1]] for _, t in found if t.source}) < 2:
+        return []
+    return found
+
+
+def transcript_turns(text: str) -> list[tuple[Span, Span]]:
+    """(paragraph, content) spans of the transcript turns in ``text`` (see :func:`_transcript_turns`).
+
+    >>> t = '"WALLACE: Will she be there?\\n\\n"PENCE: She will not."'
+    >>> [(t[a:b], t[c:d]) for (a, b), (c, d) in transcript_turns(t)]
+    [('"WALLACE: Will she be there?', 'Will she be there?'), ('"PENCE: She will not.', 'She will not.')]
+    >>> transcript_turns("UPDATE: The talks resumed.\\n\\nUPDATE: They ended.")
+    []
+    """
+    return [(para, attr.content[0]) for para, attr in _transcript_turns(text)]
 
 
 class RuleExtractor:
@@ -400,6 +446,10 @@ class RuleExtractor:
     def predict(self, parsed: ParsedText) -> list[RawQuote]:
         text = parsed.text
         quoted = find_quoted_spans(text)
+        turns = _transcript_turns(text)
+        if turns:
+            # quote marks opening transcript paragraphs pair up across turns: not quotes
+            quoted = [q for q in quoted if not any(q.start < b and a < q.end for (a, b), _ in turns)]
         attrs = self._verb_attributions(parsed)
         # a verb of saying inside a quote is the speaker's own words ("Who would have believed
         # that ...," Trump said), never the attribution of that quote
@@ -414,6 +464,7 @@ class RuleExtractor:
             if found is not None:
                 attrs.append(found)
                 used.add(j)
+        attrs += [t for _, t in turns]
         attrs.sort(key=lambda a: a.content[0])
         # continuations: an unattributed quote in the same paragraph as an attributed direct
         # quote, or a quote paragraph right after one, carries on the same speaker

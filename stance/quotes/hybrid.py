@@ -16,6 +16,8 @@ boundaries of text in quote marks. The two are combined per document:
 * a direct quote the rules found and the tagger missed entirely is added;
 * a direct quote with no source of its own right after another quote continues that
   quote's speaker (as in the rules);
+* the turns of a transcript ('"PENCE: …' paragraphs) are quotes of their labelled speakers,
+  from the rules, in place of whatever the tagger found in those paragraphs;
 * "Critics called the draft a capitulation" is a statement of the critics' view, as PolNeAR
   annotates it, and stays (an indirect quote); "called" without a source ("a group called the
   Legacy Fund") names something and is dropped.
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from stance._nlp import ParsedText
 from stance._spans import RawQuote, Span
 from stance.quotes._marks import content_kind
-from stance.quotes.extractor import RuleExtractor
+from stance.quotes.extractor import RuleExtractor, transcript_turns
 from stance.quotes.linker import RelationLinker
 from stance.quotes.tagger import AttributionTagger
 
@@ -133,6 +135,11 @@ class HybridExtractor:
         out: list[RawQuote] = []
         claimed: set[int] = set()
         split_off: set[int] = set()  # rule quotes taken out of a tagger relation, kept whole
+        # a transcript's turns ('"PENCE: …') are the rules' to attribute: the label is the
+        # speaker, whatever the tagger made of the paragraph
+        turns = transcript_turns(text)
+        turn_paras = [para for para, _ in turns]
+        split_off.update(k for k, rq in enumerate(rule_quotes) if any(rq.spans == (c,) for _, c in turns))
         for rel in relations:
             content: tuple[Span, ...] = getattr(rel, "content", ())
             cue_frags: tuple[Span, ...] = getattr(rel, "cue", ())
@@ -146,7 +153,13 @@ class HybridExtractor:
                 continue
             if cue is not None and source is None and _NAMING_CUE.fullmatch(text[cue[0] : cue[1]]):
                 continue  # "a group called the Legacy Fund": naming, not a statement
-            spans = list(content)
+            # a fragment without a word in it (a stray quote mark) is no content
+            spans = [
+                s for s in content
+                if any(ch.isalnum() for ch in text[s[0] : s[1]]) and not any(_overlaps(s, p) for p in turn_paras)
+            ]
+            if not spans:
+                continue
             if cue is not None:
                 # the tagger's grouping links by distance; a paragraph break ends an attribution,
                 # except for quoted text (a colon lead-in, a quote running over paragraphs)
