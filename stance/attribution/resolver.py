@@ -128,7 +128,12 @@ def author_name(parsed: ParsedText) -> Span | None:
     >>> author_name(ParsedText("I grew up poor. Jane Doe is a playwright.", [], [(16, 24, "PERSON")], [], []))
     """
     text = parsed.text
-    paras = [m.span() for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
+    paras: list[Span] = []  # non-blank lines (a linear scan: no regex backtracking on long blank lines)
+    pos = 0
+    for line in text.split("\n"):
+        if line.strip():
+            paras.append((pos, pos + len(line)))
+        pos += len(line) + 1
     persons = [(a, b) for a, b, label in parsed.ents if label == "PERSON"]
     for p0, p1 in paras[:3]:
         m = _BYLINE.match(text, p0)
