@@ -43,6 +43,7 @@ __all__ = [
     "default_stance_data_dir",
     "read_emergent",
     "read_fnc1",
+    "read_fnc1_pairs",
     "read_fnc1_bodies",
     "read_gwsd",
     "read_ruw",
@@ -197,23 +198,29 @@ def read_fnc1(
     ``body_id``.
     """
     bodies = read_fnc1_bodies(data_dir, split)
-    path = _root(data_dir) / "fnc1" / f"{split}_stances.csv"
     names = {"agree": "favor", "disagree": "against", "discuss": "neutral", "unrelated": "neutral"}
     out = []
     cache: dict[tuple[str, str], str] = {}
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            headline, body_id, lab = row["Headline"].strip(), row["Body ID"].strip(), row["Stance"].strip()
-            key = (headline, body_id)
-            if key not in cache:
-                cache[key] = select_sentences(bodies[body_id], headline, k=body_sentences)
-            out.append(
-                StanceExample(
-                    cache[key], headline, names[lab], "fnc1", split, group=body_id,
-                    extras={"related": lab != "unrelated", "source_label": lab, "body_id": body_id},
-                )
+    for headline, body_id, lab in read_fnc1_pairs(data_dir, split):
+        key = (headline, body_id)
+        if key not in cache:
+            cache[key] = select_sentences(bodies[body_id], headline, k=body_sentences)
+        out.append(
+            StanceExample(
+                cache[key], headline, names[lab], "fnc1", split, group=body_id,
+                extras={"related": lab != "unrelated", "source_label": lab, "body_id": body_id},
             )
+        )
     return out
+
+
+def read_fnc1_pairs(data_dir: str | os.PathLike[str] | None = None, split: str = "train") -> list[tuple[str, str, str]]:
+    """FNC-1 ``(headline, body id, 4-way label)`` rows, without reading the bodies (what the
+    relatedness steps need; :func:`read_fnc1` builds its examples on them)."""
+    _check_split("fnc1", split)
+    path = _root(data_dir) / "fnc1" / f"{split}_stances.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [(row["Headline"].strip(), row["Body ID"].strip(), row["Stance"].strip()) for row in csv.DictReader(fh)]
 
 
 def read_emergent(data_dir: str | os.PathLike[str] | None = None, split: str = "train") -> list[StanceExample]:

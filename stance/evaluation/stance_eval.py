@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 import torch
 
-from stance.data.stance_sets import StanceExample, read_fnc1, read_fnc1_bodies, read_stance
+from stance.data.stance_sets import StanceExample, read_fnc1_bodies, read_fnc1_pairs, read_stance
 from stance.document import StanceLabel, StanceScore
 from stance.evaluation.stance_metrics import (
     FNC_LABELS,
@@ -99,15 +99,15 @@ class TfidfRelatedness:
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
         bodies = read_fnc1_bodies(data_dir, "train")
-        train = read_fnc1(data_dir, "train", body_sentences=1)
-        docs = list(bodies.values()) + sorted({e.target for e in train})
+        train = read_fnc1_pairs(data_dir, "train")
+        docs = list(bodies.values()) + sorted({headline for headline, _, _ in train})
         df: Counter[str] = Counter()
         for d in docs:
             df.update(set(_tokens(d)))
         self.idf = {w: math.log((1 + len(docs)) / (1 + c)) + 1.0 for w, c in df.items()}
         self._cache: dict[str, dict[str, float]] = {}
-        sims = [self.similarity(e.target, bodies[e.extras["body_id"]]) for e in train]
-        related = [bool(e.extras["related"]) for e in train]
+        sims = [self.similarity(headline, bodies[body_id]) for headline, body_id, _ in train]
+        related = [label != "unrelated" for _, _, label in train]
         order = sorted(range(len(sims)), key=lambda i: sims[i])
         # sweep thresholds: predicted related iff sim >= threshold
         n_rel = sum(related)
@@ -162,13 +162,13 @@ class LearnedRelatedness:
         self.max_sentences = max_sentences
         self._emb: dict[str, torch.Tensor] = {}
         bodies = read_fnc1_bodies(data_dir, "train")
-        train = read_fnc1(data_dir, "train", body_sentences=1)
         ids = sorted(bodies)
         if fit_bodies is not None and fit_bodies < len(ids):
             ids = sorted(random.Random(seed).sample(ids, fit_bodies))
         keep = set(ids)
-        pairs = [(e.target, bodies[e.extras["body_id"]]) for e in train if e.extras["body_id"] in keep]
-        y = torch.tensor([float(e.extras["related"]) for e in train if e.extras["body_id"] in keep])
+        train = [row for row in read_fnc1_pairs(data_dir, "train") if row[1] in keep]
+        pairs = [(headline, bodies[body_id]) for headline, body_id, _ in train]
+        y = torch.tensor([float(label != "unrelated") for _, _, label in train])
         x = self.features(pairs)
         self.mean, self.std = x.mean(0), x.std(0).clamp(min=1e-6)
         xs = (x - self.mean) / self.std
