@@ -443,15 +443,18 @@ class RuleResolver:
         g = _HONORIFIC_GENDER.get(title or "") or (gender if gender in ("m", "f") else None)
         return not (g and c.gender and g != c.gender)
 
+    def _fuller_names(self, parsed: ParsedText, name: str, before: int) -> list[str]:
+        """Longer forms of ``name`` among the persons named before ``before`` ("Jane Doe" for
+        "Doe"); the callers filter them by title."""
+        earlier = (self._clean(parsed.text[a:b]) for a, b, label in parsed.ents if label == "PERSON" and b <= before)
+        return [f for f in earlier if len(f) > len(name) and self._same_name(f, name)]
+
     def _named_cluster(self, parsed: ParsedText, clusters: list[Cluster], ent: tuple[int, int, str]) -> Cluster:
         """The cluster of a person named at ``ent``, created if the article has not quoted them yet."""
         name = self._clean(parsed.text[ent[0] : ent[1]])
         title = self._title_before(parsed, ent[0]) or _title_in(name)
-        # "Trump" after "Donald Trump": the fullest earlier form of the name
-        fuller = [
-            f for f in (self._clean(parsed.text[a:b]) for a, b, label in parsed.ents if label == "PERSON" and b <= ent[0])
-            if len(f) > len(name) and self._same_name(f, name) and _title_in(f) in (None, title)
-        ]
+        # "Trump" after "Donald Trump": the fullest earlier form of the name (with no other title)
+        fuller = [f for f in self._fuller_names(parsed, name, ent[0]) if _title_in(f) in (None, title)]
         if fuller:
             name = max(fuller, key=len)
         known = next(
@@ -811,12 +814,8 @@ class RuleResolver:
                     info["gender"] = info.get("gender") or self._genders.get(name.lower().split()[-1] if name else "")
                     # "Doe said" after "Jane Doe arrived": the fullest earlier form of the name
                     fuller = [
-                        self._clean(parsed.text[a:b]) for a, b, label in parsed.ents
-                        if label == "PERSON" and b <= span[0]
-                    ]
-                    fuller = [
-                        f for f in fuller if len(f) > len(name) and self._same_name(f, name)
-                        and not (title and _title_in(f) not in (None, title))  # "Miss Bingley" is not Mr. Bingley
+                        f for f in self._fuller_names(parsed, name, span[0])
+                        if not (title and _title_in(f) not in (None, title))  # "Miss Bingley" is not Mr. Bingley
                     ]
                     if fuller and info.get("type") == SpeakerType.PERSON:
                         info["name"] = max(fuller, key=len)
