@@ -232,6 +232,31 @@ def _resolve(text: str, quotes: list[tuple[str, str, str]]) -> list[str]:
          [("the plan was dead", "The Democratic nominee", "indirect")], ["The Democratic nominee"]),
         ("Jane Doe spoke at the rally. The Democratic leaders said the plan was dead.",
          [("the plan was dead", "The Democratic leaders", "indirect")], ["The Democratic leaders"]),
+        # between people who fit a role description alike, the subject of a recent sentence
+        ("Mike Pence spoke in Ohio. He blamed critics who attacked Alicia Machado. The Indiana governor said the "
+         "plan was dead.", [("the plan was dead", "The Indiana governor", "indirect")], ["Mike Pence"]),
+        # a description in the lead that the article names further on (cataphora) ...
+        ("A New York judge rejected the request.\n\nThe ruling came on Monday. Judge Frank Nervo said the files "
+         "stay sealed.", [("rejected the request", "A New York judge", "indirect")], ["Frank Nervo"]),
+        ("A union representing flight attendants backed Clinton.\n\nThe Association of Flight Attendants has "
+         "50,000 members.", [("backed Clinton", "A union representing flight attendants", "indirect")],
+         ["Association of Flight Attendants"]),
+        # ... but not with a name that does not fit, nor deep in the article
+        ("A New York judge rejected the request.\n\nJim Smith said the files stay sealed.",
+         [("rejected the request", "A New York judge", "indirect")], ["A New York judge"]),
+        ("Talks went on.\n\nThey stalled.\n\nThey resumed.\n\nThen a judge rejected the request.\n\nJudge Frank Nervo "
+         "said so.",
+         [("rejected the request", "a judge", "indirect")], ["a judge"]),
+        # plural descriptions with one head noun are one group; "other" starts another, and so do
+        # qualifiers that share nothing
+        ("Some experts said costs would rise. Labor-policy experts said wages would fall. Other experts said "
+         "nothing would change.",
+         [("costs would rise", "Some experts", "indirect"), ("wages would fall", "Labor-policy experts", "indirect"),
+          ("nothing would change", "Other experts", "indirect")],
+         ["Labor-policy experts", "Labor-policy experts", "Other experts"]),
+        ("Republican senators said costs would rise. Democratic senators said wages would fall.",
+         [("costs would rise", "Republican senators", "indirect"), ("wages would fall", "Democratic senators", "indirect")],
+         ["Republican senators", "Democratic senators"]),
     ],
 )
 def test_resolver_rules(text: str, quotes: list[tuple[str, str, str]], names: list[str]) -> None:
@@ -260,6 +285,15 @@ def test_resolver_rules(text: str, quotes: list[tuple[str, str, str]], names: li
          "from black voters, with just 1 percent. He recently said that their lives were terrible.",
          [("“These are not whistles,”", "Rep. Jim Clyburn", "direct"), ("that their lives were terrible", "He", "indirect")],
          ["Jim Clyburn", "Donald Trump"]),
+        # a pronoun inside a quotation is no evidence of the speaker's gender
+        ("“It is wrong,” Hillary Clinton said. “A man had his hands in the air.”\n\nLater she said that it must stop.",
+         [("“It is wrong,”", "Hillary Clinton", "direct"), ("“A man had his hands in the air.”", "Hillary Clinton", "direct"),
+          ("that it must stop", "she", "indirect")], ["Hillary Clinton"] * 3),
+        # ... nor one after a possessive name ("under Warren's grilling he" is Stumpf)
+        ("John Stumpf said his bank erred. “You should resign,” Jane Warren told Stumpf. Stumpf admitted under "
+         "Warren’s grilling that he had not been held accountable.\n\nLater she said that the bank must pay.",
+         [("“You should resign,”", "Jane Warren", "direct"), ("that he had not been held accountable", "Stumpf", "indirect"),
+          ("that the bank must pay", "she", "indirect")], ["Jane Warren", "Stumpf", "Jane Warren"]),
         # a possessive source is resolved like its pronoun
         ("Mr. John Roe spoke on Monday. Contrary to his claim that taxes fell, they rose.",
          [("that taxes fell", "his", "indirect")], ["John Roe"]),

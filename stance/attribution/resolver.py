@@ -49,6 +49,7 @@ PRONOUNS = {
     # possessives that PolNeAR marks as sources ("his claim that …")
     "his": ("m", "sg"), "its": ("n", "sg"), "their": (None, "pl"),
 }
+_GENDERED = {"he", "his", "him", "himself", "she", "her", "hers", "herself"}
 _HONORIFIC_GENDER = {"mr": "m", "mr.": "m", "ms": "f", "ms.": "f", "mrs": "f", "mrs.": "f", "miss": "f"}
 #: head nouns of unnamed sources (a role, not a name)
 SOURCE_NOUNS = frozenset(
@@ -107,6 +108,10 @@ def _title_in(name: str) -> str | None:
 
 #: "one senior Democrat", "a Republican involved in the planning": one unnamed member of a party
 _ONE_OF = {"a", "an", "one", "another"}
+# quantity words that say how many of a group speak, not which group it is
+_QUANTIFIERS = {"some", "many", "several", "few", "most", "all", "more", "various", "numerous", "certain", "both"}
+# words that introduce a group other than one already met ("other experts")
+_OTHER = {"other", "another", "different", "rival", "opposing"}
 _RELATIVE = {"who", "which", "that", "whom"}
 _STRIP_NAME = re.compile(r"^(?:the\s+)|(?:'s|\u2019s)$", re.I)
 
@@ -395,10 +400,17 @@ class RuleResolver:
         initials = "".join(w[0] for w in full.split() if w[:1].isupper())
         return 2 <= len(acro) <= 6 and acro.isupper() and acro.replace(".", "") == initials
 
-    def _gender_evidence(self, parsed: ParsedText) -> dict[str, str]:
+    def _gender_evidence(self, parsed: ParsedText, quoted: list[Span] | None = None) -> dict[str, str]:
         """Gender of each named person as the article itself shows it: an honorific before the
-        name (Mr., Ms.) or the first he/his/she/her that follows it before any other name."""
+        name (Mr., Ms.) or the first he/his/she/her that follows it before any other name. A
+        pronoun inside a quotation (``quoted``) speaks of someone the speaker talks about ("…
+        a man with his hands in the air," Clinton said), so it counts only for a name quoted in
+        the same quotation."""
         votes: dict[str, dict[str, int]] = {}
+
+        def quotation(pos: int) -> Span | None:
+            return next((sp for sp in quoted or () if sp[0] <= pos < sp[1]), None)
+
         persons = sorted(e for e in parsed.ents if e[2] == "PERSON")
         toks = parsed.tokens
         for k, (a, b, _) in enumerate(persons):
@@ -414,10 +426,20 @@ class RuleResolver:
                 continue
             stop = persons[k + 1][0] if k + 1 < len(persons) else len(parsed.text)
             sent = toks[t].sent
+            if toks[t - 1].dep == "poss" or (t < len(toks) and toks[t].tag == "POS"):
+                continue  # "Stumpf admitted under Warren's grilling that he …": he is Stumpf
+            if k > 0 and first is not None and toks[parsed.token_at(persons[k - 1][0]) or 0].sent == toks[first].sent:
+                # with another person named before it in the sentence, the next pronoun may be
+                # either's
+                if self._clean(parsed.text[persons[k - 1][0] : persons[k - 1][1]]).lower().split()[-1:] != key[-1:]:
+                    continue
+            own = quotation(a)
             for tok in toks[t : t + 40]:
                 if tok.start >= stop or tok.sent > sent + 1:
                     break
                 low = tok.text.lower()
+                if low in _GENDERED and quotation(tok.start) not in (None, own):
+                    continue
                 if low in ("he", "his", "him", "himself"):
                     tally["m"] += 1
                     break
@@ -571,20 +593,55 @@ class RuleResolver:
     def _role_antecedent(self, parsed: ParsedText, clusters: list[Cluster], span: Span, head: str) -> Cluster | None:
         """"the Indiana governor" after "Indiana Gov. Mike Pence" or "Mike Pence, the governor,":
         the nearest earlier person whose title or apposition has the descriptor's head noun."""
-        toks = parsed.tokens
         for ent in reversed([e for e in parsed.ents if e[2] == "PERSON" and e[1] <= span[0]]):
-            first, last = parsed.token_at(ent[0]), parsed.token_at(ent[1] - 1)
-            if first is None or last is None:
-                continue
-            sent = toks[first].sent
-            around = [t for t in toks[max(0, first - 6) : first] if t.sent == sent]
-            if last + 1 < len(toks) and toks[last + 1].text == ",":
-                for t in toks[last + 2 : last + 10]:
-                    if t.text in (",", ".", ";") or t.sent != sent:
-                        break
-                    around.append(t)
-            if any(t.lemma == head or t.text.lower().rstrip(".") == head[:3] for t in around):
+            if self._has_role(parsed, ent, head):
                 return self._named_cluster(parsed, clusters, ent)
+        return None
+
+    @staticmethod
+    def _has_role(parsed: ParsedText, ent: tuple[int, int, str], head: str, since: int = 0) -> bool:
+        """Whether the title before a named person or the apposition after it ("Indiana Gov.
+        Mike Pence", "Don Fowler, a former party chairman,") has the noun ``head`` (or its
+        abbreviation: "Gen." for general), in words from ``since`` on."""
+        toks = parsed.tokens
+        first, last = parsed.token_at(ent[0]), parsed.token_at(ent[1] - 1)
+        if first is None or last is None:
+            return False
+        sent = toks[first].sent
+        around = [t for t in toks[max(0, first - 6) : first] if t.sent == sent]
+        if last + 1 < len(toks) and toks[last + 1].text == ",":
+            for t in toks[last + 2 : last + 10]:
+                if t.text in (",", ".", ";") or t.sent != sent:
+                    break
+                around.append(t)
+        return any(t.start >= since and (t.lemma.lower() == head or t.text.lower().rstrip(".") == head[:3]) for t in around)
+
+    def _cataphor(
+        self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object]
+    ) -> Cluster | None:
+        """"Judge rejects …" / "A New York judge …" in a headline or lead, named only further on
+        ("Justice Frank Nervo, a judge,"; "the Association of Flight Attendants" for "a union
+        representing flight attendants"): the first entity in the next 2,000 characters that fits
+        the description: a person whose title or apposition has the descriptor's head noun, an
+        organisation whose name shares a content word with it."""
+        lines = [m.end() for m in re.finditer(r"[^\n]*\S[^\n]*", parsed.text)]
+        if not lines or span[0] >= lines[min(2, len(lines) - 1)]:
+            return None  # only in the headline and the first two paragraphs
+        head = str(info.get("head", ""))
+        words = {
+            t.lemma.lower() for t in parsed.tokens_in(*span)
+            if t.pos in ("NOUN", "PROPN", "ADJ") and t.lemma.lower() not in _QUANTIFIERS | {"new", "former", "top"}
+        }
+        person = info["type"] == SpeakerType.PERSON
+        for ent in parsed.ents:
+            if ent[0] < span[1] or ent[0] > span[1] + 2000:
+                continue
+            if person and ent[2] == "PERSON" and self._has_role(parsed, ent, head, since=span[1]):
+                return self._named_cluster(parsed, clusters, ent)
+            if not person and ent[2] == "ORG":
+                theirs = {t.lemma.lower() for t in parsed.tokens_in(ent[0], ent[1]) if t.pos in ("NOUN", "PROPN", "ADJ")}
+                if head in theirs or words & theirs:
+                    return self._phrase_cluster(parsed, clusters, (ent[0], ent[1]))
         return None
 
     @staticmethod
@@ -667,10 +724,15 @@ class RuleResolver:
         person, with no earlier mention of the same role, refers to a person the article has
         already named. Candidates are the people named before it; the one whose surrounding words
         (titles, appositions) share most content words with the description wins, then the most
-        recently named. Gender must not clash."""
+        recently named. Gender must not clash. Between equally fitting people, one who was the
+        subject of a sentence in the last three ("Mike Pence says … shaming Alicia Machado. The
+        Indiana governor said") comes before one only mentioned since."""
         toks = parsed.tokens
         words = {t.lemma.lower() for t in parsed.tokens_in(*span) if t.pos in ("NOUN", "PROPN", "ADJ")}
         gender = info.get("gender")
+        here = parsed.token_at(span[0])
+        sent_here = toks[here].sent if here is not None else 0
+        subjects: set[str] = set()
         stats: dict[str, tuple[tuple[int, int, str], set[str]]] = {}
         for ent in parsed.ents:
             if ent[2] != "PERSON" or ent[1] > span[0]:
@@ -686,12 +748,15 @@ class RuleResolver:
             if first is not None and last is not None:
                 sent = toks[first].sent
                 ctx = {t.lemma.lower() for t in toks[max(0, first - 8) : last + 9] if t.sent == sent and t.pos in ("NOUN", "PROPN", "ADJ")}
+                head = self._head(toks[first : last + 1], (ent[0], ent[1]))
+                if head is not None and head.dep in ("nsubj", "nsubjpass") and sent >= sent_here - 3:
+                    subjects.add(key)
             # per person (by surname): its latest mention and the words around all its mentions
             stats[key] = (ent, stats.get(key, (ent, set()))[1] | ctx)
         if not stats:
             return None
-        best = max(stats.values(), key=lambda e: (len(words & e[1]), e[0][1]))
-        return best[0]
+        best = max(stats.items(), key=lambda kv: (len(words & kv[1][1]), kv[0] in subjects, kv[1][0][1]))
+        return best[1][0]
 
     def _recent_outlet(self, parsed: ParsedText, clusters: list[Cluster], span: Span) -> Cluster | None:
         """The media speaker named last before ``span``: a named media speaker, or an outlet
@@ -709,11 +774,48 @@ class RuleResolver:
             return found if found.type == SpeakerType.MEDIA else last_named
         return last_named
 
+    def _qualifiers(self, parsed: ParsedText, span: Span) -> set[str]:
+        """The words that say which group a plural descriptor is ("labor-policy", "black" in
+        "top black lawmakers"), without its head noun and quantity words."""
+        toks = parsed.tokens_in(*span)
+        head = self._head(toks, span)
+        return {
+            t.lemma.lower() for t in toks
+            if t.pos in ("ADJ", "NOUN", "PROPN") and t is not head and t.lemma.lower() not in _QUANTIFIERS | {"top"}
+        }
+
+    def _group_antecedent(
+        self, parsed: ParsedText, clusters: list[Cluster], span: Span, head: str
+    ) -> Cluster | None:
+        """"Experts … some experts … labor-policy experts": plural descriptors with one head noun
+        are one group speaker in an article, unless "other" marks a new group or both name
+        qualifiers and none is shared ("Republican senators", "Democratic senators")."""
+        words = {t.lower() for t in parsed.text[span[0] : span[1]].split()}
+        if words & _OTHER:
+            return None
+        mine = self._qualifiers(parsed, span)
+        for c in sorted(clusters, key=lambda c: -c.last):
+            if c.named or c.type != SpeakerType.GROUP or c.last > span[0] or head not in c.heads:
+                continue
+            heads = (self._head(parsed.tokens_in(*m), m) for m in c.mentions)
+            if not any(h is not None and h.lemma == head for h in heads):
+                continue  # "the family" is not "attorneys for the family"
+            theirs = set().union(*(self._qualifiers(parsed, m) for m in c.mentions)) if c.mentions else set()
+            if not mine or not theirs or mine & theirs:
+                return c
+        return None
+
     def _descriptor_antecedent(
         self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object]
     ) -> Cluster | None:
+        if info.get("number") == "pl" and info["type"] == SpeakerType.GROUP and not info.get("definite"):
+            return self._group_antecedent(parsed, clusters, span, str(info.get("head", "")))
+        forward = (
+            info["type"] in (SpeakerType.PERSON, SpeakerType.ORGANIZATION) and info.get("number") == "sg"
+            and str(info.get("head", "")) not in SOURCE_NOUNS
+        )
         if not info.get("definite"):
-            return None
+            return self._cataphor(parsed, clusters, span, info) if forward else None
         head = str(info.get("head", ""))
         prior = [c for c in clusters if c.last <= span[0]]
         same_head = [c for c in prior if head in c.heads]
@@ -744,7 +846,7 @@ class RuleResolver:
             anon = [c for c in prior if c.type == SpeakerType.ANONYMOUS]
             if anon:
                 return max(anon, key=lambda c: c.last)
-        return None
+        return self._cataphor(parsed, clusters, span, info) if forward else None
 
     def predict(self, parsed: ParsedText, quotes: list[RawQuote]) -> Resolution:
         """Canonical speakers of one document. The per-document state (genders read from the
@@ -759,11 +861,11 @@ class RuleResolver:
         author: Cluster | None = None
         assignment: list[int] = []
         self._assigned = assignment
-        self._genders = self._gender_evidence(parsed)
+        quoted = [sp for rq in quotes if rq.kind != "indirect" for sp in rq.spans]
+        self._genders = self._gender_evidence(parsed, quoted)
         self._person_surnames = {
             n.lower().split()[-1] for n in (self._clean(parsed.text[a:b]) for a, b, lab in parsed.ents if lab == "PERSON") if n
         }
-        quoted = [sp for rq in quotes if rq.kind != "indirect" for sp in rq.spans]
         for rq in quotes:
             span = rq.source
             if span is not None and blank_span(parsed.text, span):
