@@ -208,6 +208,42 @@ def test_speaker_evaluator_anonymity_only_gold(tmp_path: Path, nlp: stance.Pipel
     assert result["anonymous_recall"] == 0.75 and result["anonymous_precision"] == 1.0
 
 
+GROUP_TEXT = (
+    "Some experts said the plan would fail. Labor-policy experts said costs would rise. "
+    "Other experts said the plan was fine.\n"
+)
+
+
+def test_speaker_evaluator_unnamed_groups(tmp_path: Path, nlp: stance.Pipeline) -> None:
+    """Plural descriptors of one group are one speaker ("Some experts" = "Labor-policy
+    experts"), "Other experts" another; the article's first speaker (id 0) is scored too."""
+    from stance.evaluation.speakers import SpeakerEvaluator
+
+    root = tmp_path / "corpus"
+    (root / "dev" / "text").mkdir(parents=True)
+    (root / "dev" / "attributions").mkdir(parents=True)
+    (root / "dev" / "text" / "pub_g.txt").write_text(GROUP_TEXT, encoding="utf-8")
+    (root / "dev" / "attributions" / "pub_g_a1.ann").write_text("", encoding="utf-8")
+    rows = []
+    for mention, speaker in [("Some experts", "unnamed: experts"), ("Labor-policy experts", "unnamed: experts"),
+                             ("Other experts", "unnamed: other experts")]:
+        a = GROUP_TEXT.index(mention)
+        rows.append({"doc": "pub_g", "annotator_file": "pub_g_a1", "source_start": a, "source_end": a + len(mention),
+                     "form": "descriptor", "speaker": speaker, "type": "group", "antecedent_start": None,
+                     "antecedent_end": None, "cluster": None, "pass": 1})
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    ev = SpeakerEvaluator(root, "dev", gold=gold, bootstrap=0)
+    result = ev(nlp)
+    assert result["coverage_descriptor"] == 1.0
+    assert result["accuracy_descriptor"] == 1.0, ev.errors().to_dict("records")
+    # gold that keeps the first two apart: the merged prediction is wrong for both
+    rows[1]["speaker"] = "unnamed: labor-policy experts"
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = SpeakerEvaluator(root, "dev", gold=gold, bootstrap=0)(nlp)
+    assert abs(result["accuracy_descriptor"] - 1 / 3) < 1e-9
+
+
 def test_cli_evaluate_speakers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root, gold = _speaker_gold(tmp_path)
     assert main(["evaluate", "speakers", "--data", str(root), "--gold", str(gold), "--format", "json", "--bootstrap", "0", "--quote-model", "none"]) == 0

@@ -209,7 +209,7 @@ class SpeakerEvaluator:
                 # one predicted speaker per gold cluster, shared with no other cluster, and not
                 # given some other entity's name
                 c = _cluster_key(g)
-                consistent = len(cluster_pred[c]) == 1 and owners[it.predicted_id or -1] == {c}
+                consistent = len(cluster_pred[c]) == 1 and it.predicted_id is not None and owners[it.predicted_id] == {c}
                 if speaker == "anonymous":
                     it.correct = consistent and it.predicted_type == "anonymous"
                 else:
