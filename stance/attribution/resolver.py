@@ -58,15 +58,15 @@ SOURCE_NOUNS = frozenset(
 )
 #: head nouns of outlets
 MEDIA_NOUNS = frozenset(
-    "newspaper paper outlet network agency magazine station channel website site broadcaster "
-    "tabloid daily journal publication report".split()
+    "newspaper paper outlet network magazine station channel website site broadcaster "
+    "tabloid daily journal publication media medium".split()
 )
 #: head nouns of documents and other artifacts that "say" things (typed as organisations, the
 #: bodies behind them, as in the speaker gold set's guideline)
 ARTIFACT_NOUNS = frozenset(
     "poll survey study analysis review statement letter memo video clip ad advertisement film "
     "document filing complaint lawsuit ruling data research tweet email record "
-    "recording transcript proposal plan bill law measure budget release".split()
+    "recording transcript proposal plan bill law measure budget release report".split()
 )
 #: head nouns of organisations
 ORG_NOUNS = frozenset(
@@ -89,7 +89,7 @@ _STATED_ANONYMITY = re.compile(
 )
 _MEDIA_CUES = {"report", "publish", "broadcast", "write"}
 #: head nouns that "it"/"they" can stand for as a subject (organisations and outlets)
-_BODY_NOUNS = ORG_NOUNS | MEDIA_NOUNS
+_BODY_NOUNS = ORG_NOUNS | MEDIA_NOUNS | {"report"}
 #: last words of outlet names ("The Washington Post", "the Times", "NBC News")
 _OUTLET_WORDS = frozenset(
     "times post news journal tribune herald gazette magazine daily press telegraph chronicle "
@@ -198,7 +198,8 @@ class Cluster:
     mentions: list[Span] = field(default_factory=list)
     heads: set[str] = field(default_factory=set)
     last: int = 0
-    #: the piece's author ("I" in the narration): referred to only by "I", never by "he"/"she"
+    #: the piece's author ("I" in the narration) or its reader ("you"): referred to only by
+    #: "I" or "you", never by "he"/"she"
     author: bool = False
     #: the honorific the person is named with ("mr", "mrs", "miss", "ms"): "Mr. Bennet" and
     #: "Mrs. Bennet" are two people
@@ -426,13 +427,17 @@ class RuleResolver:
                 continue
             stop = persons[k + 1][0] if k + 1 < len(persons) else len(parsed.text)
             sent = toks[t].sent
-            if toks[t - 1].dep == "poss" or (t < len(toks) and toks[t].tag == "POS"):
-                continue  # "Stumpf admitted under Warren's grilling that he …": he is Stumpf
-            if k > 0 and first is not None and toks[parsed.token_at(persons[k - 1][0]) or 0].sent == toks[first].sent:
-                # with another person named before it in the sentence, the next pronoun may be
-                # either's
-                if self._clean(parsed.text[persons[k - 1][0] : persons[k - 1][1]]).lower().split()[-1:] != key[-1:]:
-                    continue
+            head = self._head(toks[first:t], (a, b)) if first is not None else None
+            subject = head is not None and (
+                head.dep in ("nsubj", "nsubjpass", "ROOT", "compound")
+                # "the actress Kamala Lopez", "Mr. King and Mr. Schultz", "Trump's aides"
+                or toks[head.head].dep in ("nsubj", "nsubjpass")
+            )
+            if not subject:
+                # a pronoun tells the gender of a name that is the subject of its clause, not of
+                # an object or possessive ("the rise of Donald Trump, who had talked about the
+                # things she …"; "under Warren's grilling he …")
+                continue
             own = quotation(a)
             for tok in toks[t : t + 40]:
                 if tok.start >= stop or tok.sent > sent + 1:
@@ -724,15 +729,10 @@ class RuleResolver:
         person, with no earlier mention of the same role, refers to a person the article has
         already named. Candidates are the people named before it; the one whose surrounding words
         (titles, appositions) share most content words with the description wins, then the most
-        recently named. Gender must not clash. Between equally fitting people, one who was the
-        subject of a sentence in the last three ("Mike Pence says … shaming Alicia Machado. The
-        Indiana governor said") comes before one only mentioned since."""
+        recently named. Gender must not clash."""
         toks = parsed.tokens
         words = {t.lemma.lower() for t in parsed.tokens_in(*span) if t.pos in ("NOUN", "PROPN", "ADJ")}
         gender = info.get("gender")
-        here = parsed.token_at(span[0])
-        sent_here = toks[here].sent if here is not None else 0
-        subjects: set[str] = set()
         stats: dict[str, tuple[tuple[int, int, str], set[str]]] = {}
         for ent in parsed.ents:
             if ent[2] != "PERSON" or ent[1] > span[0]:
@@ -748,15 +748,12 @@ class RuleResolver:
             if first is not None and last is not None:
                 sent = toks[first].sent
                 ctx = {t.lemma.lower() for t in toks[max(0, first - 8) : last + 9] if t.sent == sent and t.pos in ("NOUN", "PROPN", "ADJ")}
-                head = self._head(toks[first : last + 1], (ent[0], ent[1]))
-                if head is not None and head.dep in ("nsubj", "nsubjpass") and sent >= sent_here - 3:
-                    subjects.add(key)
             # per person (by surname): its latest mention and the words around all its mentions
             stats[key] = (ent, stats.get(key, (ent, set()))[1] | ctx)
         if not stats:
             return None
-        best = max(stats.items(), key=lambda kv: (len(words & kv[1][1]), kv[0] in subjects, kv[1][0][1]))
-        return best[1][0]
+        best = max(stats.values(), key=lambda e: (len(words & e[1]), e[0][1]))
+        return best[0]
 
     def _recent_outlet(self, parsed: ParsedText, clusters: list[Cluster], span: Span) -> Cluster | None:
         """The media speaker named last before ``span``: a named media speaker, or an outlet
@@ -805,6 +802,45 @@ class RuleResolver:
                 return c
         return None
 
+    def _producer(self, parsed: ParsedText, clusters: list[Cluster], span: Span, head: str) -> Cluster | None:
+        """"The RNC released an ad … The ad says": a document speaks for whoever made it. The
+        latest earlier mention of the descriptor's head noun (else the nearest earlier document)
+        names its maker by a possessive or
+        a name before it ("the RNC's ad", "a Trump campaign ad"), "by"/"from" ("a statement
+        from the council"), or as the subject of the verb it is the object of ("The RNC
+        released an ad")."""
+        toks = parsed.tokens
+        here = parsed.token_at(span[0])
+        if here is None:
+            return None
+        earlier = next((t for t in reversed(toks[max(0, here - 400) : here]) if t.lemma.lower() == head), None)
+        if earlier is None:
+            # "A web video by the RNC … The ad": the nearest document named by another word
+            earlier = next((t for t in reversed(toks[max(0, here - 150) : here]) if t.lemma.lower() in ARTIFACT_NOUNS), None)
+        if earlier is None:
+            return None
+
+        def entity(tok: Token) -> tuple[int, int, str] | None:
+            return next((e for e in parsed.ents if e[0] <= tok.start < e[1] and e[2] in ("PERSON", "ORG", "NORP", "GPE")), None)
+
+        makers = [toks[k] for k in parsed.children[earlier.i] if toks[k].dep in ("poss", "compound")]
+        for k in parsed.children[earlier.i]:
+            if toks[k].dep == "prep" and toks[k].lemma in ("by", "from"):
+                makers += [toks[j] for j in parsed.children[k] if toks[j].dep == "pobj"]
+            if toks[k].dep == "acl":  # "an ad paid for by the RNC"
+                for j in parsed.children[k]:
+                    if toks[j].dep == "agent" or (toks[j].dep == "prep" and toks[j].lemma == "by"):
+                        makers += [toks[m] for m in parsed.children[j] if toks[m].dep == "pobj"]
+        if earlier.dep == "dobj":
+            makers += [toks[k] for k in parsed.children[earlier.head] if toks[k].dep == "nsubj"]
+        for tok in makers:
+            ent = entity(tok)
+            if ent is not None:
+                if ent[2] == "PERSON":
+                    return self._named_cluster(parsed, clusters, ent)
+                return self._phrase_cluster(parsed, clusters, (ent[0], ent[1]))
+        return None
+
     def _descriptor_antecedent(
         self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object]
     ) -> Cluster | None:
@@ -816,6 +852,11 @@ class RuleResolver:
         )
         if not info.get("definite"):
             return self._cataphor(parsed, clusters, span, info) if forward else None
+        head = str(info.get("head", ""))
+        if head in ARTIFACT_NOUNS and info.get("number") == "sg":
+            maker = self._producer(parsed, clusters, span, head)
+            if maker is not None:
+                return maker
         head = str(info.get("head", ""))
         prior = [c for c in clusters if c.last <= span[0]]
         same_head = [c for c in prior if head in c.heads]
@@ -859,6 +900,7 @@ class RuleResolver:
         by_mention: dict[Span, int] = {}
         unknown: Cluster | None = None
         author: Cluster | None = None
+        reader: Cluster | None = None
         assignment: list[int] = []
         self._assigned = assignment
         quoted = [sp for rq in quotes if rq.kind != "indirect" for sp in rq.spans]
@@ -890,6 +932,13 @@ class RuleResolver:
                     clusters.append(author)
                 target = author
                 info = {"kind": "author", "name": "the author"}
+            elif low == "you" and not any(a <= span[0] < b for a, b in quoted):
+                # "you" in the narration ("you may say that …") is the reader, nobody in the text
+                if reader is None:
+                    reader = Cluster(len(clusters), "the reader", SpeakerType.PERSON, number="sg", author=True)
+                    clusters.append(reader)
+                target = reader
+                info = {"kind": "author", "name": "the reader"}
             elif info["kind"] == "pronoun":
                 target = self._pronoun_antecedent(parsed, clusters, span, info, quoted)
                 if target is None:
