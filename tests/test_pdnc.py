@@ -20,7 +20,7 @@ TEXT = (
 )
 QUOTES = [  # (quote text without marks, speaker, type)
     ("I will go to the city,", "Jane Doe", "Explicit"),
-    ("Stay here tonight,", "John Roe", "Explicit"),
+    ("Stay here tonight,", "John", "Explicit"),  # some novels give an alias, not the main name
     ("Why should I?", "Jane Doe", "Anaphoric"),
     ("The city slept under the rain", "Jane Doe", "Implicit"),  # no marks, no cue: not found
 ]
