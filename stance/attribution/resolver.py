@@ -49,6 +49,8 @@ PRONOUNS = {
     # possessives that PolNeAR marks as sources ("his claim that …")
     "his": ("m", "sg"), "its": ("n", "sg"), "their": (None, "pl"),
 }
+#: pronouns that, in the narration, stand for the piece's author and its reader
+_NARRATION = {"i": "the author", "you": "the reader"}
 _GENDERED = {"he", "his", "him", "himself", "she", "her", "hers", "herself"}
 _HONORIFIC_GENDER = {"mr": "m", "mr.": "m", "ms": "f", "ms.": "f", "mrs": "f", "mrs.": "f", "miss": "f"}
 #: head nouns of unnamed sources (a role, not a name)
@@ -899,8 +901,7 @@ class RuleResolver:
         clusters: list[Cluster] = []
         by_mention: dict[Span, int] = {}
         unknown: Cluster | None = None
-        author: Cluster | None = None
-        reader: Cluster | None = None
+        narrators: dict[str, Cluster] = {}
         assignment: list[int] = []
         self._assigned = assignment
         quoted = [sp for rq in quotes if rq.kind != "indirect" for sp in rq.spans]
@@ -925,20 +926,14 @@ class RuleResolver:
             target: Cluster | None = None
             ante = self._relative_antecedent(parsed, span) if low in _RELATIVE else None
             info = self._analyse(parsed, ante or span, rq.cue_lemma)
-            if low == "i" and not any(a <= span[0] < b for a, b in quoted):
-                # "I" in the narration, not inside a quotation: the author of the piece
-                if author is None:
-                    author = Cluster(len(clusters), "the author", SpeakerType.PERSON, number="sg", author=True)
-                    clusters.append(author)
-                target = author
-                info = {"kind": "author", "name": "the author"}
-            elif low == "you" and not any(a <= span[0] < b for a, b in quoted):
-                # "you" in the narration ("you may say that …") is the reader, nobody in the text
-                if reader is None:
-                    reader = Cluster(len(clusters), "the reader", SpeakerType.PERSON, number="sg", author=True)
-                    clusters.append(reader)
-                target = reader
-                info = {"kind": "author", "name": "the reader"}
+            if low in _NARRATION and not any(a <= span[0] < b for a, b in quoted):
+                # "I" in the narration, not inside a quotation, is the author of the piece; "you"
+                # ("if you think that …") its reader
+                if low not in narrators:
+                    narrators[low] = Cluster(len(clusters), _NARRATION[low], SpeakerType.PERSON, number="sg", author=True)
+                    clusters.append(narrators[low])
+                target = narrators[low]
+                info = {"kind": "author", "name": _NARRATION[low]}
             elif info["kind"] == "pronoun":
                 target = self._pronoun_antecedent(parsed, clusters, span, info, quoted)
                 if target is None:
@@ -999,6 +994,7 @@ class RuleResolver:
             target.last = max(target.last, span[1])
             by_mention[span] = target.id
             assignment.append(target.id)
+        author = narrators.get("i")
         if author is not None:
             named_author = author_name(parsed)
             if named_author is not None:
