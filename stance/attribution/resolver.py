@@ -27,7 +27,9 @@ The v1 resolver is rule-based (a baseline for the learned model of a later relea
 
 from __future__ import annotations
 
+import bisect
 import copy
+import itertools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -410,9 +412,12 @@ class RuleResolver:
         a man with his hands in the air," Clinton said), so it counts only for a name quoted in
         the same quotation."""
         votes: dict[str, dict[str, int]] = {}
+        spans = sorted(quoted or ())
+        starts = [sp[0] for sp in spans]
 
         def quotation(pos: int) -> Span | None:
-            return next((sp for sp in quoted or () if sp[0] <= pos < sp[1]), None)
+            k = bisect.bisect_right(starts, pos) - 1
+            return spans[k] if k >= 0 and pos < spans[k][1] else None
 
         persons = sorted(e for e in parsed.ents if e[2] == "PERSON")
         toks = parsed.tokens
@@ -431,8 +436,9 @@ class RuleResolver:
             sent = toks[t].sent
             head = self._head(toks[first:t], (a, b)) if first is not None else None
             subject = head is not None and (
-                head.dep in ("nsubj", "nsubjpass", "ROOT", "compound")
-                # "the actress Kamala Lopez", "Mr. King and Mr. Schultz", "Trump's aides"
+                head.dep in ("nsubj", "nsubjpass", "ROOT", "compound")  # "the Trump campaign said"
+                # in apposition or coordination with a subject: "the actress Kamala Lopez",
+                # "Mr. King and Mr. Schultz"
                 or toks[head.head].dep in ("nsubj", "nsubjpass")
             )
             if not subject:
@@ -631,8 +637,8 @@ class RuleResolver:
         representing flight attendants"): the first entity in the next 2,000 characters that fits
         the description: a person whose title or apposition has the descriptor's head noun, an
         organisation whose name shares a content word with it."""
-        lines = [m.end() for m in re.finditer(r"[^\n]*\S[^\n]*", parsed.text)]
-        if not lines or span[0] >= lines[min(2, len(lines) - 1)]:
+        lines = [m.end() for m in itertools.islice(re.finditer(r"[^\n]*\S[^\n]*", parsed.text), 3)]
+        if not lines or span[0] >= lines[-1]:
             return None  # only in the headline and the first two paragraphs
         head = str(info.get("head", ""))
         words = {
@@ -807,10 +813,9 @@ class RuleResolver:
     def _producer(self, parsed: ParsedText, clusters: list[Cluster], span: Span, head: str) -> Cluster | None:
         """"The RNC released an ad … The ad says": a document speaks for whoever made it. The
         latest earlier mention of the descriptor's head noun (else the nearest earlier document)
-        names its maker by a possessive or
-        a name before it ("the RNC's ad", "a Trump campaign ad"), "by"/"from" ("a statement
-        from the council"), or as the subject of the verb it is the object of ("The RNC
-        released an ad")."""
+        names its maker by a possessive or a name before it ("the RNC's ad", "a Trump campaign
+        ad"), by "by"/"from" ("a statement from the council"), or as the subject of the verb it
+        is the object of ("The RNC released an ad")."""
         toks = parsed.tokens
         here = parsed.token_at(span[0])
         if here is None:
@@ -859,7 +864,6 @@ class RuleResolver:
             maker = self._producer(parsed, clusters, span, head)
             if maker is not None:
                 return maker
-        head = str(info.get("head", ""))
         prior = [c for c in clusters if c.last <= span[0]]
         same_head = [c for c in prior if head in c.heads]
         named_head = [c for c in same_head if c.named]
