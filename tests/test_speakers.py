@@ -324,6 +324,9 @@ def test_gender_evidence(text: str, genders: dict[str, str]) -> None:
          "Warren’s grilling that he had not been held accountable.\n\nLater she said that the bank must pay.",
          [("“You should resign,”", "Jane Warren", "direct"), ("that he had not been held accountable", "Stumpf", "indirect"),
           ("that the bank must pay", "she", "indirect")], ["Jane Warren", "Stumpf", "Jane Warren"]),
+        # a full name whose first name the text shows to be "she" is not the "Mr." of that surname
+        ('"Tea?" said Mr. Beebe.\n\nThen Minnie came in and she sat down.\n\n"I am here," said Minnie Beebe.',
+         [('"Tea?"', "Mr. Beebe", "direct"), ('"I am here,"', "Minnie Beebe", "direct")], ["Mr. Beebe", "Minnie Beebe"]),
         # a possessive source is resolved like its pronoun
         ("Mr. John Roe spoke on Monday. Contrary to his claim that taxes fell, they rose.",
          [("that taxes fell", "his", "indirect")], ["John Roe"]),

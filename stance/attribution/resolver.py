@@ -952,9 +952,12 @@ class RuleResolver:
             elif info["kind"] == "name":
                 name = str(info["name"])
                 title = info.get("title")
+                # "Minnie Beebe" is not the "Mr. Beebe" already met where "Minnie" is "she"
+                first = name.lower().split()[0] if len(name.split()) > 1 and not title else ""
                 target = next(
                     (c for c in reversed(clusters) if c.named and self._same_name(c.name, name)
-                     and self._compatible(c, str(title) if title else None, info.get("gender"))), None
+                     and self._compatible(c, str(title) if title else None, info.get("gender") or self._genders.get(first))),
+                    None,
                 )
                 if target is not None and target.title is None and title:
                     target.title = str(title)
