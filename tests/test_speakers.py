@@ -218,6 +218,9 @@ def _resolve(text: str, quotes: list[tuple[str, str, str]]) -> list[str]:
         # "you" in the narration is the reader; inside a quotation it is not
         ("Jim Smith runs a college fund. If you think that saving is hard, think again.",
          [("that saving is hard", "you", "indirect")], ["the reader"]),
+        ('"If you think that saving is hard, think again," Jim Smith said.',
+         [('"If you think that saving is hard, think again,"', "Jim Smith", "direct"), ("that saving is hard", "you", "indirect")],
+         ["Jim Smith", "unknown"]),
         ('"I told them it was over," Smith said.',
          [('"I told them it was over,"', "Smith", "direct"), ("it was over", "I", "indirect")], ["Smith", "unknown"]),
         # a definite role description with no antecedent of its own: the person already named
