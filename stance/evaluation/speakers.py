@@ -47,8 +47,8 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_GOLD = Path(__file__).parent / "gold" / "polnear_dev_speakers.jsonl"
 #: the anonymity-only set (every source of 12 PolNeAR train articles, anonymous or not)
 ANONYMITY_GOLD = Path(__file__).parent / "gold" / "polnear_train_anonymity.jsonl"
-#: a second anonymity-only set on 12 other train articles, labelled blind and scored once, after
-#: the resolver rules were fixed: the held-out estimate
+#: a second anonymity-only set on 12 other train articles, labelled blind and first scored after
+#: the resolver rules were final, no rule tuned on it: the held-out estimate
 ANONYMITY_HELDOUT_GOLD = Path(__file__).parent / "gold" / "polnear_train_anonymity_heldout.jsonl"
 TYPES = ("person", "organization", "media", "anonymous", "group", "unknown")
 
