@@ -32,6 +32,7 @@ import copy
 import itertools
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -125,6 +126,18 @@ _TAGLINE_VERB = re.compile(r"[ \t]*(?:,|is\b|was\b|has been\b|writes\b|teaches\b
 _BYLINE = re.compile(r"[ \t]*(?:by|written by)[ \t]+", re.I)
 
 
+def _paragraphs(text: str) -> Iterator[Span]:
+    """The spans of the non-blank lines of ``text``, in order (a linear scan: no regex
+    backtracking on long blank lines)."""
+    pos = 0
+    while pos <= len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        if not text[pos:end].isspace() and pos < end:
+            yield pos, end
+        pos = end + 1
+
+
 def author_name(parsed: ParsedText) -> Span | None:
     """The author named by the piece itself: a byline in one of its first three paragraphs
     ("By Jane Doe") or an op-ed's closing tagline ("Jane Doe is a playwright …", its last two
@@ -137,12 +150,7 @@ def author_name(parsed: ParsedText) -> Span | None:
     >>> author_name(ParsedText("I grew up poor. Jane Doe is a playwright.", [], [(16, 24, "PERSON")], [], []))
     """
     text = parsed.text
-    paras: list[Span] = []  # non-blank lines (a linear scan: no regex backtracking on long blank lines)
-    pos = 0
-    for line in text.split("\n"):
-        if line.strip():
-            paras.append((pos, pos + len(line)))
-        pos += len(line) + 1
+    paras = list(_paragraphs(text))
     persons = [(a, b) for a, b, label in parsed.ents if label == "PERSON"]
     for p0, p1 in paras[:3]:
         m = _BYLINE.match(text, p0)
@@ -637,7 +645,7 @@ class RuleResolver:
         representing flight attendants"): the first entity in the next 2,000 characters that fits
         the description: a person whose title or apposition has the descriptor's head noun, an
         organisation whose name shares a content word with it."""
-        lines = [m.end() for m in itertools.islice(re.finditer(r"[^\n]*\S[^\n]*", parsed.text), 3)]
+        lines = [end for _, end in itertools.islice(_paragraphs(parsed.text), 3)]
         if not lines or span[0] >= lines[-1]:
             return None  # only in the headline and the first two paragraphs
         head = str(info.get("head", ""))
