@@ -137,6 +137,9 @@ class TfidfRelatedness:
     def related(self, headline: str, body: str) -> bool:
         return self.similarity(headline, body) >= self.threshold
 
+    def related_many(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        return [self.related(h, b) for h, b in pairs]
+
 
 class LearnedRelatedness:
     """FNC-1 relatedness from four headline/body similarities, combined by a logistic regression
@@ -307,11 +310,7 @@ class StanceEvaluator:
                 _RELATEDNESS[key] = LearnedRelatedness(data_dir) if relatedness == "learned" else TfidfRelatedness(data_dir)
             rel = _RELATEDNESS[key]
             bodies = read_fnc1_bodies(data_dir, self.split)
-            pairs = [(e.target, bodies[e.extras["body_id"]]) for e in self.examples]
-            if isinstance(rel, LearnedRelatedness):
-                self.related_pred = rel.related_many(pairs)
-            else:
-                self.related_pred = [rel.related(h, b) for h, b in pairs]
+            self.related_pred = rel.related_many([(e.target, bodies[e.extras["body_id"]]) for e in self.examples])
 
     def __call__(self, classifier: _Predictor) -> dict[str, Any]:
         exs = self.examples
