@@ -420,7 +420,7 @@ def finalize(
         "dev_articles_per_s": s["speed"]["articles_per_s"],
         "dev_seconds": s["speed"]["seconds"],
     }
-    meta = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    meta = _read_json(out / "config.json")
     card["artefact"] = {
         "weights_file": meta["weights_file"],
         "weights_sha256": meta["weights_sha256"],
