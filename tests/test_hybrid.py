@@ -245,3 +245,42 @@ def test_transcript_turns_replace_the_taggers_reading_of_them() -> None:
     assert [(r[0], r[2], r[3]) for r in rows] == [
         (["Will she be there tomorrow?"], ":", "WALLACE"), (["She will not be attending the debate."], ":", "PENCE"),
     ]
+
+
+BLOCK = (
+    'The paper reports:\n\n"Her doctors were worried. She was not.\n\n'
+    '\u201cIt never crossed my mind,\u201d she said later, and went home."\n\nThe rest is news.'
+)
+
+
+@pytest.mark.parametrize(
+    ("relations", "want"),
+    [
+        # an attribution inside a block quotation is nested: its content is not widened to the
+        # whole multi-paragraph quote
+        (
+            [Attribution(source=(span("she", BLOCK),), cue=(span("said later", BLOCK)[0:1] + (span("said later", BLOCK)[0] + 4,),),
+                         content=(span("\u201cIt never crossed my mind,\u201d", BLOCK),))],
+            ("\u201cIt never crossed my mind,\u201d", "said", "she"),
+        ),
+        # a piece of the block quote attributed from outside it is widened to the whole quote
+        (
+            [Attribution(source=(span("The paper", BLOCK),), cue=(span("reports:", BLOCK),),
+                         content=(span('"Her doctors were worried', BLOCK),))],
+            (BLOCK[span('"Her doctors', BLOCK)[0] : span('home."', BLOCK)[1]], "reports:", "The paper"),
+        ),
+    ],
+)
+def test_nested_attribution_in_a_block_quote(relations: list[Attribution], want: tuple[str, str, str]) -> None:
+    rows = combine(relations, BLOCK)
+    assert (rows[0][0][0], rows[0][2], rows[0][3]) == want
+
+
+def test_rules_attribution_keeps_the_taggers_boundaries() -> None:
+    """A colon lead-in in its own paragraph: the rules attribute the quote, but where the tagger
+    found the same cue and source, its spans stand (PolNeAR's cue is "said:", colon included)."""
+    text = 'He said:\n\n"We have a situation in our inner cities, and it is bad."\n\nThen he left.'
+    rel = Attribution(source=(span("He", text),), cue=(span("said:", text),), content=(span("\"We have a situation", text),))
+    rows = combine([rel], text)
+    assert rows[0][0] == ['"We have a situation in our inner cities, and it is bad."']
+    assert (rows[0][2], rows[0][3]) == ("said:", "He")

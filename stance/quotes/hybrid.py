@@ -12,7 +12,10 @@ boundaries of text in quote marks. The two are combined per document:
   object from the parse ("Trump said [that …]");
 * a tagger content fragment that lies inside a quoted span the rules attributed is widened to
   that whole span (the tagger cuts long quotes into pieces), and takes the rules' source and
-  cue where the tagger found none;
+  cue where the tagger found none (keeping the tagger's boundaries where both found the same
+  words: "said:" with its colon, as PolNeAR marks it) — unless the fragment's own cue lies
+  inside that quoted span too: an attribution quoted within a block quotation is nested, and
+  keeps its own content;
 * a direct quote the rules found and the tagger missed entirely is added;
 * a direct quote with no source of its own right after another quote continues that
   quote's speaker (as in the rules);
@@ -52,6 +55,11 @@ def _same_paragraph(text: str, a: Span, b: Span) -> bool:
 
 def _overlaps(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
+
+
+def _same_words(mine: Span | None, theirs: Span | None) -> bool:
+    """Whether two spans (either may be missing) overlap."""
+    return mine is not None and theirs is not None and _overlaps(mine, theirs)
 
 
 @dataclass(frozen=True)
@@ -172,7 +180,9 @@ class HybridExtractor:
                 for k, rq in enumerate(rule_quotes):
                     for qs in rq.spans:
                         inside = [s for s in spans if qs[0] <= s[0] and s[1] <= qs[1]]
-                        if not inside:
+                        if not inside or (cue is not None and qs[0] <= cue[0] and cue[1] <= qs[1]):
+                            # nothing inside, or an attribution quoted inside the quote (a block
+                            # quotation's own "she said"): nested, not a piece of the quote
                             continue
                         spans = [s for s in spans if s not in inside]
                         # the rules' own attribution has structure (a cue beside the quote): it
@@ -188,7 +198,10 @@ class HybridExtractor:
                         spans.append(qs)
                         claimed.add(k)
                         if ruled:
-                            source, cue = rq.source, rq.cue
+                            # the rules' attribution, with the tagger's boundaries where both
+                            # found the same words (the tagger learned PolNeAR's: "said:")
+                            source = source if _same_words(source, rq.source) else rq.source
+                            cue = cue if _same_words(cue, rq.cue) else rq.cue
                 if not spans:
                     continue
             spans = sorted(set(spans))
