@@ -48,8 +48,8 @@ class PipelineConfig:
     ``quote_model``: the trained attribution tagger used with the direct-quote rules —
     ``"default"`` (the model shipped in ``stance/models/attribution-tagger``, on MiniLM),
     ``"accurate"`` (``stance/models/attribution-tagger-mpnet``: adapters over the PyPI
-    all-mpnet-base-v2, about 3 points more exact F1 per role, several times slower on a CPU,
-    needs the MPNet parts installed, see the README), a directory saved by
+    all-mpnet-base-v2: 2-5 points more exact F1 per role on PolNeAR dev, about twice the
+    end-to-end time on a CPU, needs the MPNet parts installed, see the README), a directory saved by
     :meth:`~stance.quotes.tagger.AttributionTagger.save_pretrained`, or ``None`` for the rules
     alone (faster, lower recall on indirect speech). ``max_chars``: longest document
     accepted; a longer one raises :class:`~stance.errors.DocumentTooLargeError` (never a

@@ -188,7 +188,8 @@ def test_adapter_training_from_the_command_line(tiny_encoder: str, tmp_path: Pat
             "--base-int8", "--tf32", "--batch-size", "2", "--no-linker", "--no-tune"]
     assert main(args) == 0
     card = json.loads((out / "model_card.json").read_text())
-    assert card["hyperparameters"]["base_int8"] is True
+    assert card["hyperparameters"]["base_int8"] is True and card["hyperparameters"]["tf32"] is True
+    assert torch.backends.cuda.matmul.allow_tf32 is False  # restored after training
     assert card["hyperparameters"]["tagger_config"]["lora_rank"] == 2
     assert "low-rank adapters (LoRA, rank 2)" in (out / "model_card.md").read_text()
     assert all(is_lora_param(k) or k.startswith("classifier.") or ".LayerNorm." in k

@@ -507,6 +507,7 @@ def train(
     check_optimism: bool = True,
     device: str = "cpu",
     base_int8: bool = False,
+    tf32: bool = False,
 ) -> dict[str, Any]:
     """Train, keep the best epoch by mean dev exact F1, save it to ``output_dir``.
 
@@ -521,10 +522,14 @@ def train(
     ``base_int8`` trains over the int8 round trip of the base weights
     (:func:`stance._lora.int8_roundtrip_`), the weights a lent GPU received for the shipped
     MPNet tagger; the per-epoch dev scores that pick the epoch see those weights too, while the
-    final evaluation, the decoding tuning and inference use the exact base.
-    Torch's global thread count and determinism flags are restored afterwards.
+    final evaluation, the decoding tuning and inference use the exact base. ``tf32`` lets
+    float32 matrix products on a CUDA GPU use TF32 tensor cores (no effect on a CPU).
+    Torch's global thread count, determinism and TF32 flags are restored afterwards.
     """
     kwargs = dict(locals())
+    kwargs.pop("tf32")
+    prev_tf32 = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = tf32
     prev_threads = torch.get_num_threads()
     prev_det = torch.are_deterministic_algorithms_enabled()
     prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
@@ -535,6 +540,7 @@ def train(
     finally:
         torch.set_num_threads(prev_threads)
         torch.use_deterministic_algorithms(prev_det, warn_only=prev_warn)
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = prev_tf32
 
 
 def _train(
@@ -720,6 +726,7 @@ def _train(
             "threads": threads,
             "device": device_name(dev),
             "base_int8": base_int8,
+            "tf32": bool(torch.backends.cuda.matmul.allow_tf32),
             "tagger_config": config.to_dict(),
         },
         "selected_epoch": best["epoch"],
@@ -939,9 +946,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
     )
     torch.set_num_threads(args.threads)
-    if args.tf32:
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
     if args.soup:
         members = [Path(d) for d in args.soup]
         card = _soup_card(members, cmd, args.threads)
@@ -972,6 +976,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_optimism=not args.no_optimism_check,
         device=args.device,
         base_int8=args.base_int8,
+        tf32=args.tf32,
     )
     logger.info("done: %s", format_scores(card["dev_metrics"]))
     return _train_linker(args)
