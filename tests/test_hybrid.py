@@ -284,3 +284,34 @@ def test_rules_attribution_keeps_the_taggers_boundaries() -> None:
     rows = combine([rel], text)
     assert rows[0][0] == ['"We have a situation in our inner cities, and it is bad."']
     assert (rows[0][2], rows[0][3]) == ("said:", "He")
+
+
+@pytest.mark.parametrize(
+    ("quoted", "is_title"),
+    [
+        ('"Face the Nation,"', True),
+        ("'Coal Isn't the Villain.'", True),
+        ('"Commander-in-Chief Forum"', True),
+        ("''Larry King Now''", True),
+        ('"We will not accept this,"', False),  # a statement: lower-case words
+        ('"No,"', False),  # one capitalised word may be a statement
+        ('"Nothing About Ukraine Without Ukraine Is Acceptable To Us Today"', False),  # over 8 words
+        ('"2024"', False),
+    ],
+)
+def test_titles_in_quote_marks(quoted: str, is_title: bool) -> None:
+    from stance._spans import RawQuote
+    from stance.quotes.hybrid import _is_title
+
+    text = f"In an interview on {quoted} he spoke."
+    assert _is_title(text, RawQuote((span(quoted, text),), "direct", None, None, None)) is is_title
+
+
+def test_a_title_the_tagger_ignored_is_not_added_as_a_quote() -> None:
+    text = 'In an interview on CBS\'s "Face the Nation," House Speaker Paul Ryan said the unrest must end.'
+    rel = Attribution(source=(span("House Speaker Paul Ryan", text),), cue=(span("said", text),),
+                      content=(span("the unrest must end", text),))
+    assert [r[0] for r in combine([rel], text)] == [["the unrest must end"]]
+    # a statement in quote marks that the tagger missed is still added from the rules
+    text2 = 'Ryan said "we will not accept this." The talks went on.'
+    assert ['"we will not accept this."'] in [r[0] for r in combine([], text2)]

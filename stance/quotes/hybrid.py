@@ -16,7 +16,9 @@ boundaries of text in quote marks. The two are combined per document:
   words: "said:" with its colon, as PolNeAR marks it) — unless the fragment's own cue lies
   inside that quoted span too: an attribution quoted within a block quotation is nested, and
   keeps its own content;
-* a direct quote the rules found and the tagger missed entirely is added;
+* a direct quote the rules found and the tagger missed entirely is added, unless it reads as
+  a title in quote marks (two to eight words, all capitalised but the minor ones: "Face the
+  Nation", 'Coal Isn't the Villain.');
 * a direct quote with no source of its own right after another quote continues that
   quote's speaker (as in the rules);
 * the turns of a transcript ('"PENCE: …' paragraphs) are quotes of their labelled speakers,
@@ -55,6 +57,25 @@ def _same_paragraph(text: str, a: Span, b: Span) -> bool:
 
 def _overlaps(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
+
+
+#: words a title leaves in lower case ("Coal Isn't the Villain")
+_MINOR_WORDS = frozenset(
+    "a an the and or nor but of in on at to for from by with as vs. via into onto upon over per".split()
+)
+_TITLE_MAX_WORDS = 8
+_WORD = re.compile(r"[^\W\d_][\w'\u2019.-]*")
+
+
+def _is_title(text: str, rq: RawQuote) -> bool:
+    """Whether a quote is a name in quote marks rather than a statement: two to eight words,
+    each capitalised but the minor ones ("Face the Nation", 'Coal Isn't the Villain.'), as
+    titles of shows, articles and forums are written. (One capitalised word may be a
+    statement: "No," she said.)"""
+    words = [m.group() for a, b in rq.spans for m in _WORD.finditer(text[a:b])]
+    if not 2 <= len(words) <= _TITLE_MAX_WORDS:
+        return False
+    return words[0][0].isupper() and all(w[0].isupper() or w.lower() in _MINOR_WORDS for w in words)
 
 
 def _same_words(mine: Span | None, theirs: Span | None) -> bool:
@@ -222,7 +243,7 @@ class HybridExtractor:
         for k, rq in enumerate(rule_quotes):
             if k in claimed or any(_overlaps(s, t) for s in rq.spans for t in taken):
                 continue
-            if self.config.add_rule_quotes or k in split_off:
+            if k in split_off or (self.config.add_rule_quotes and not _is_title(text, rq)):
                 out.append(rq)
         out.sort(key=lambda r: (r.spans[0], r.spans[-1]))
         return self._continue_speakers(text, out)
