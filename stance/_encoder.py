@@ -166,6 +166,20 @@ def autocast(precision: str, device: Any = "cpu") -> Any:
     return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
 
 
+def store_in_precision(model: Any, precision: str, device: Any = "cpu") -> Any:
+    """Keep an inference-only model's weights in the precision it computes in.
+
+    With ``bfloat16`` the weights are cast once (half the memory, and autocast no longer casts
+    every weight on every forward pass: about 1.4x faster on an AMX CPU); ``float32`` leaves the
+    model as it is. One-way: a model cast here is for inference, not for further training.
+    """
+    import torch
+
+    if resolve_precision(precision, device) == "bfloat16":
+        model.to(torch.bfloat16)
+    return model
+
+
 def resolve_device(device: str) -> Any:
     """``"auto"`` is the GPU where there is one, else the CPU; anything else is taken as named.
 

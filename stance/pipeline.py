@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from stance._encoder import PRECISIONS, resolve_precision
+from stance._encoder import PRECISIONS, resolve_precision, store_in_precision
 from stance._nlp import DEFAULT_SPACY_MODEL, ParsedText, ParsePool, load_spacy
 from stance._spans import RawQuote, blank_span
 from stance.attribution import Resolution, ResolverConfig, RuleResolver
@@ -197,6 +197,7 @@ class Pipeline:
                 # adapters (if any) folded into the base weights: as fast as the base encoder
                 tagger = AttributionTagger.from_pretrained(path).merge_adapters()
                 tagger.precision = resolve_precision(self.config.precision, tagger.device)
+                store_in_precision(tagger.model, tagger.precision, tagger.device)
                 linker = RelationLinker.from_pretrained(path) if RelationLinker.exists(path) else None
                 if linker is None:
                     logger.info(
@@ -221,6 +222,7 @@ class Pipeline:
 
             clf = StanceClassifier.from_pretrained(path)
             clf.precision = resolve_precision(self.config.precision, clf.device)
+            store_in_precision(clf.net, clf.precision, clf.device)
             self._stance = clf
         return self._stance
 

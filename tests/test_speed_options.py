@@ -75,6 +75,34 @@ def test_tagger_forward_uses_its_precision(tiny_tagger_dir: str) -> None:
     assert f32.extractor.tagger.precision == "float32"  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(("precision", "dtype"), [("bfloat16", torch.bfloat16), ("float32", torch.float32)])
+def test_pipeline_models_store_weights_in_their_precision(
+    tiny_tagger_dir: str, precision: str, dtype: torch.dtype
+) -> None:
+    # bf16 inference keeps bf16 weights (half the memory, no per-forward casts); float32 stays exact
+    tagger = stance.load(quote_model=tiny_tagger_dir, precision=precision).extractor.tagger  # type: ignore[union-attr]
+    assert {p.dtype for p in tagger.model.parameters()} == {dtype}
+
+
+def test_pipeline_stance_model_stores_weights_in_its_precision() -> None:
+    clf = stance.load(quote_model=None, precision="bfloat16").stance
+    assert {p.dtype for p in clf.net.parameters()} == {torch.bfloat16}
+    label = clf.predict(["We will never accept this plan."], ["the plan"])
+    assert len(label) == 1
+
+
+def test_store_in_precision() -> None:
+    from stance._encoder import store_in_precision
+
+    layer = torch.nn.Linear(4, 2)
+    assert store_in_precision(layer, "float32") is layer
+    assert layer.weight.dtype == torch.float32
+    store_in_precision(layer, "bfloat16")
+    assert layer.weight.dtype == layer.bias.dtype == torch.bfloat16
+    with pytest.raises(ValueError, match="precision"):
+        store_in_precision(layer, "int4")
+
+
 def test_bfloat16_tagger_gives_valid_documents(tiny_tagger_dir: str) -> None:
     docs = stance.load(quote_model=tiny_tagger_dir, precision="bfloat16")(TEXTS)
     for text, doc in zip(TEXTS, docs, strict=True):
