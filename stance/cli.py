@@ -37,9 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--target", action="append", default=[], metavar="TEXT", help="stance target (repeatable)")
     a.add_argument("-o", "--output", help="write records here instead of stdout")
     a.add_argument("--max-chars", type=int, default=None, help="refuse documents longer than this")
-    a.add_argument("--quote-model", default="default", metavar="DIR|default|accurate|none",
-                   help="attribution tagger: the shipped MiniLM one (default), the shipped MPNet one (accurate: "
-                   "more exact, slower, needs the MPNet parts), a saved model directory, or none (rules only)")
+    a.add_argument("--quote-model", default="default", metavar="DIR|default|accurate|fast|none",
+                   help="attribution tagger: the shipped MPNet one (default = accurate; needs the MPNet parts), "
+                   "the shipped MiniLM one (fast: about half the time, less exact), a saved model directory, "
+                   "or none (rules only)")
     a.add_argument("--stance-model", default="default", metavar="DIR|default|none",
                    help="stance classifier used with --target: the shipped one (default), a saved directory, or none")
     a.add_argument("--batch-size", type=int, default=16)
@@ -75,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     ea.add_argument("--format", choices=["json", "table"], default="table")
     ea.add_argument("--limit", type=int, default=None, help="only the first N articles")
     ea.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% intervals (0: none)")
-    ea.add_argument("--quote-model", default="default", metavar="DIR|default|accurate|none", help="as for analyze")
+    ea.add_argument("--quote-model", default="default", metavar="DIR|default|accurate|fast|none", help="as for analyze")
     _precision_option(ea, default="float32")  # the same figures on any hardware
     es = esub.add_parser("speakers", help="canonical-speaker accuracy on a speaker gold set over PolNeAR-format data")
     es.add_argument("--data", default=None, help="PolNeAR-format directory (default: $STANCE_DATA/polnear or ../shared/data/polnear)")
@@ -83,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     es.add_argument("--gold", default=None, help="speaker gold JSONL (default: the shipped PolNeAR dev set)")
     es.add_argument("--format", choices=["json", "table"], default="table")
     es.add_argument("--bootstrap", type=int, default=1000)
-    es.add_argument("--quote-model", default="default", metavar="DIR|default|accurate|none", help="as for analyze")
+    es.add_argument("--quote-model", default="default", metavar="DIR|default|accurate|fast|none", help="as for analyze")
     es.add_argument("--pdnc", default=None, metavar="DIR",
                     help="instead: quote-speaker accuracy on PDNC novels under DIR (BookNLP's measure)")
     es.add_argument("--novels", nargs="+", default=None,

@@ -46,10 +46,10 @@ class PipelineConfig:
     """Configuration of the whole pipeline.
 
     ``quote_model``: the trained attribution tagger used with the direct-quote rules —
-    ``"default"`` (the model shipped in ``stance/models/attribution-tagger``, on MiniLM),
-    ``"accurate"`` (``stance/models/attribution-tagger-mpnet``: adapters over the PyPI
-    all-mpnet-base-v2: 2-5 points more exact F1 per role on PolNeAR dev, about twice the
-    end-to-end time on a CPU, needs the MPNet parts installed, see the README), a directory saved by
+    ``"default"`` = ``"accurate"`` (``stance/models/attribution-tagger-mpnet``: adapters over
+    the PyPI all-mpnet-base-v2, which needs the MPNet parts installed, see the README),
+    ``"fast"`` (``stance/models/attribution-tagger``, on MiniLM: 2-5 points less exact F1 per
+    role on PolNeAR dev, about half the end-to-end time on a CPU), a directory saved by
     :meth:`~stance.quotes.tagger.AttributionTagger.save_pretrained`, or ``None`` for the rules
     alone (faster, lower recall on indirect speech). ``max_chars``: longest document
     accepted; a longer one raises :class:`~stance.errors.DocumentTooLargeError` (never a
@@ -124,12 +124,13 @@ class _Batch:
 
 
 #: where the shipped models live
-DEFAULT_QUOTE_MODEL = Path(__file__).parent / "models" / "attribution-tagger"
 ACCURATE_QUOTE_MODEL = Path(__file__).parent / "models" / "attribution-tagger-mpnet"
+FAST_QUOTE_MODEL = Path(__file__).parent / "models" / "attribution-tagger"
+DEFAULT_QUOTE_MODEL = ACCURATE_QUOTE_MODEL
 DEFAULT_STANCE_MODEL = Path(__file__).parent / "models" / "stance-minilm"
 #: the names that ``quote_model`` / ``stance_model`` accept for a shipped model
 _SHIPPED: dict[str, dict[str, Path]] = {
-    "quote_model": {"default": DEFAULT_QUOTE_MODEL, "accurate": ACCURATE_QUOTE_MODEL},
+    "quote_model": {"default": DEFAULT_QUOTE_MODEL, "accurate": ACCURATE_QUOTE_MODEL, "fast": FAST_QUOTE_MODEL},
     "stance_model": {"default": DEFAULT_STANCE_MODEL},
 }
 

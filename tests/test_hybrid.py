@@ -126,10 +126,14 @@ def test_missing_model_directory_is_a_clear_error(tmp_path: object) -> None:
 def test_shipped_quote_model_names() -> None:
     from stance.pipeline import _SHIPPED
 
-    # both names resolve to shipped directories with a tagger, a linker and a model card
-    for name in ("default", "accurate"):
+    # every name resolves to a shipped directory with a tagger, a linker and a model card
+    for name in ("default", "accurate", "fast"):
         path = _SHIPPED["quote_model"][name]
         assert {"config.json", "tagger.safetensors", "model_card.md", "linker.json"} <= {p.name for p in path.iterdir()}
+    # the default is the accurate (MPNet) tagger; "fast" is the other one
+    assert _SHIPPED["quote_model"]["default"] == _SHIPPED["quote_model"]["accurate"]
+    assert _SHIPPED["quote_model"]["fast"] != _SHIPPED["quote_model"]["accurate"]
+    assert stance.PipelineConfig().quote_model == "default"
     assert stance.load(quote_model="accurate").config.quote_model == "accurate"  # lazy: nothing loaded yet
 
 

@@ -30,7 +30,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     r.add_argument("--title", default=None, help="page title (default: the file name)")
     for name in ("quote", "stance"):
-        r.add_argument(f"--{name}-model", default="default", metavar="DIR|default|none",
+        r.add_argument(f"--{name}-model", default="default", metavar="DIR|default|accurate|fast|none" if name == "quote" else "DIR|default|none",
                        help=f"the {name} model, as for stance analyze")
     return r
 
