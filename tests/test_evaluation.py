@@ -116,6 +116,14 @@ def test_evaluator_end_to_end(corpus: Path, nlp: stance.Pipeline) -> None:
     assert result["content_direct_n_gold"] == 1 and result["content_indirect_n_gold"] == 1
 
 
+
+def test_span_errors_of_no_documents_keep_their_columns() -> None:
+    from stance.evaluation.attribution import span_errors
+
+    errors = span_errors([], "content")
+    assert errors.empty and {"error", "gold_kind", "publisher"} <= set(errors.columns)
+    assert errors.groupby(["error", "gold_kind"]).size().empty
+
 def test_cli_evaluate_json_any_split(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", "attribution", "--data", str(corpus), "--split", "other", "--format", "json", "--bootstrap", "0", "--quote-model", "none"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -172,6 +180,9 @@ def test_speaker_evaluator(tmp_path: Path, nlp: stance.Pipeline) -> None:
     assert result["n_pronoun_descriptor"] == 4 and result["coverage_pronoun_descriptor"] == 1.0
     assert result["accuracy_pronoun_descriptor"] == 1.0, ev.errors().to_dict("records")
     assert result["anonymous_f1"] == 1.0 and result["type_macro_f1"] == 1.0
+    # no error: an empty table that still groups by its columns (notebook 02 on a small sample)
+    errors = ev.errors()
+    assert errors.empty and errors.groupby(["error", "form", "gold_type"]).size().empty
 
 
 def test_speaker_evaluator_catches_a_merged_anonymous_source(tmp_path: Path, nlp: stance.Pipeline) -> None:

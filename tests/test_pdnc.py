@@ -58,6 +58,8 @@ def test_evaluator(pdnc: Path, nlp: stance.Pipeline) -> None:
     assert result["accuracy"] == 0.75 and result["accuracy_implicit"] == 0.0 and result["n_explicit"] == 2
     assert ev.errors()["error"].tolist() == ["not detected"]
     assert result["per_novel"] == {"Tiny": 0.75}
+    # before any run (or with nothing wrong) the table is empty but keeps its columns
+    assert PdncEvaluator(pdnc, ["Tiny"]).errors().columns.tolist() == ["novel", "type", "quote", "gold", "predicted", "error"]
 
 
 def test_cli(pdnc: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -219,4 +219,6 @@ def span_errors(scores: list[DocumentScore], role: str = "content") -> pd.DataFr
                 rows.append({"doc": s.id, "publisher": s.publisher, "error": kind, "start": a, "end": b,
                              "text": text[a:b], "nearest": near,
                              "gold_kind": content_kind(text[a:b]) if role == "content" else None})
-    return pd.DataFrame(rows)
+    # the same columns when there is no error at all
+    columns = ["doc", "publisher", "error", "start", "end", "text", "nearest", "gold_kind"]
+    return pd.DataFrame(rows, columns=columns)

@@ -117,8 +117,12 @@ class PdncEvaluator:
         """One row per missed or wrongly attributed gold quotation."""
         import pandas as pd
 
-        return pd.DataFrame([
-            {"novel": i.novel, "type": i.type, "quote": i.text, "gold": i.gold, "predicted": i.predicted,
-             "error": "not detected" if not i.detected else "wrong speaker"}
-            for i in self.items if not i.correct
-        ])
+        return pd.DataFrame(
+            [
+                {"novel": i.novel, "type": i.type, "quote": i.text, "gold": i.gold, "predicted": i.predicted,
+                 "error": "not detected" if not i.detected else "wrong speaker"}
+                for i in self.items if not i.correct
+            ],
+            # the same columns when every quotation is right
+            columns=["novel", "type", "quote", "gold", "predicted", "error"],
+        )

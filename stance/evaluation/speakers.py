@@ -51,6 +51,11 @@ ANONYMITY_GOLD = Path(__file__).parent / "gold" / "polnear_train_anonymity.jsonl
 #: the resolver rules were final, no rule tuned on it: the held-out estimate
 ANONYMITY_HELDOUT_GOLD = Path(__file__).parent / "gold" / "polnear_train_anonymity_heldout.jsonl"
 TYPES = ("person", "organization", "media", "anonymous", "group", "unknown")
+#: the columns of :meth:`SpeakerEvaluator.errors`
+ERROR_COLUMNS = (
+    "doc", "form", "source_start", "mention", "gold_speaker", "gold_type",
+    "predicted_speaker", "predicted_type", "error",
+)
 
 
 @dataclass
@@ -298,4 +303,5 @@ class SpeakerEvaluator:
              "error": "not detected" if not i.detected else "wrong speaker"}
             for i in self.items if not i.correct
         ]
-        return pd.DataFrame(rows)
+        # the same columns when every source is right (a small sample can have no errors)
+        return pd.DataFrame(rows, columns=list(ERROR_COLUMNS))
