@@ -171,7 +171,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=None, help="only the first N articles")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--repeat", type=int, default=1, help="passes over the split (after one warm-up document)")
-    ap.add_argument("--quote-model", default="default", help="default, accurate (MPNet), a model directory, or none (rules only)")
+    ap.add_argument("--quote-model", default="default", help="default (= accurate, MPNet), fast (MiniLM), a model directory, or none (rules only)")
     ap.add_argument("--target", action="append", default=None,
                     help=f"stance target (repeatable; default: {', '.join(DEFAULT_TARGETS)}); --target '' for none")
     ap.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
