@@ -194,3 +194,43 @@ def test_adapter_training_from_the_command_line(tiny_encoder: str, tmp_path: Pat
     assert "low-rank adapters (LoRA, rank 2)" in (out / "model_card.md").read_text()
     assert all(is_lora_param(k) or k.startswith("classifier.") or ".LayerNorm." in k
                for k in AttributionTagger.from_pretrained(out).trained_state_dict())
+
+
+# ---------------------------------------------------------------------------- the stance classifier
+def test_stance_classifier_with_adapters_trains_stores_and_merges_them(tiny_encoder: str, tmp_path: Path) -> None:
+    from stance.targets import StanceClassifier, StanceConfig
+
+    torch.manual_seed(0)
+    clf = StanceClassifier(StanceConfig(base_model=tiny_encoder, trained_layers=1, lora_rank=4, lora_alpha=8, max_length=48))
+    trained = [n for n, p in clf.net.named_parameters() if p in set(clf.freeze_base())]
+    assert any(is_lora_param(n) for n in trained) and any(n.startswith("head.") for n in trained)
+    assert all(
+        n.startswith("head.") or (".layer.1." in n and (is_lora_param(n) or ".LayerNorm." in n)) for n in trained
+    )
+    assert set(clf.trainable_state()) == set(trained)  # what is stored is exactly what is trained
+    with torch.no_grad():
+        for m in clf.net.modules():
+            if isinstance(m, LoRALinear):
+                m.lora_B.normal_(0, 0.5)
+    texts, targets = ["We must end this war now.", "Taxes rose, he said."], ["the war", "taxes"]
+    before = clf.logits(texts, targets)
+    out = clf.save_pretrained(tmp_path / "m")
+    assert json.loads((out / "config.json").read_text())["lora_rank"] == 4
+    kept = StanceClassifier.from_pretrained(out, merge=False)
+    merged = StanceClassifier.from_pretrained(out)
+    assert any(isinstance(m, LoRALinear) and not m.merged for m in kept.net.modules())
+    assert all(m.merged for m in merged.net.modules() if isinstance(m, LoRALinear))
+    assert torch.allclose(kept.logits(texts, targets), before, atol=2e-2)  # fp16 storage
+    assert torch.allclose(merged.logits(texts, targets), kept.logits(texts, targets), atol=1e-4)
+    # the adapters change the output: a test of merging that could not fail would be no test
+    base = StanceClassifier(StanceConfig(base_model=tiny_encoder, trained_layers=1, max_length=48))
+    base.net.head.load_state_dict(kept.net.head.state_dict())
+    assert not torch.allclose(base.logits(texts, targets), kept.logits(texts, targets), atol=1e-3)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [({"lora_rank": -1}, "lora_rank"), ({"lora_rank": 2, "lora_alpha": 0.0}, "lora_alpha")])
+def test_stance_lora_settings_are_validated(kwargs: dict, match: str) -> None:
+    from stance.targets import StanceConfig
+
+    with pytest.raises(ValueError, match=match):
+        StanceConfig(**kwargs)

@@ -519,6 +519,30 @@ def test_train_max_steps_stops_where_told(tiny_base: Path, data_dir: Path, tmp_p
     assert "on cpu" in (tmp_path / "cut" / "model_card.md").read_text(encoding="utf-8")
 
 
+def test_train_with_adapters_stores_only_them(tiny_base: Path, data_dir: Path, tmp_path: Path) -> None:
+    """``--lora-rank`` (the recipe for a base too big to ship fine-tuned) stores adapters, layer
+    norms and the head, and says so on the card; ``--base-int8`` trains over the int8 round trip."""
+    from safetensors.torch import load_file
+
+    from stance._lora import is_lora_param
+    from stance.targets.train import main
+
+    out = tmp_path / "lora"
+    main([
+        "--data", str(data_dir), "--output", str(out), "--base-model", str(tiny_base), "--trained-layers", "1",
+        "--lora-rank", "2", "--lora-alpha", "4", "--base-int8", "--max-length", "32", "--batch-size", "2",
+        "--epochs", "1", "--max-steps", "1", "--threads", "1", "--no-eval",
+    ])
+    card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
+    assert card["hyperparameters"]["lora_rank"] == 2 and card["hyperparameters"]["base_int8"]
+    assert card["name"] == "lora" and card["base_model"] == str(tiny_base)
+    keys = set(load_file(str(out / "model.safetensors")))
+    assert any(is_lora_param(k) for k in keys)
+    assert all(k.startswith("head.") or (".layer.1." in k and (is_lora_param(k) or ".LayerNorm." in k)) for k in keys)
+    assert "LoRA, rank 2" in (out / "model_card.md").read_text(encoding="utf-8")
+    assert StanceClassifier.from_pretrained(out).predict(["No way."], ["the plan"])[0].label in set(StanceLabel)
+
+
 @pytest.mark.parametrize(
     ("items", "expected"),
     [

