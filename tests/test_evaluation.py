@@ -260,3 +260,47 @@ def test_cli_evaluate_speakers(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["evaluate", "speakers", "--data", str(root), "--gold", str(gold), "--format", "json", "--bootstrap", "0", "--quote-model", "none"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert {"accuracy_pronoun", "accuracy_descriptor", "anonymous_f1", "type_macro_f1"} <= set(result)
+
+
+# ---------------------------------------------------------------------------- the shipped gold sets
+SHIPPED_GOLD = sorted((Path(stance.evaluation.speakers.__file__).parent / "gold").glob("*.jsonl"))
+
+
+@pytest.mark.parametrize("path", SHIPPED_GOLD, ids=[p.name for p in SHIPPED_GOLD])
+def test_shipped_speaker_gold_is_well_formed(path: Path) -> None:
+    """Offsets and labels only (no article text beyond names), well-formed, sorted and unique;
+    a cluster exactly for anonymous and unnamed speakers, and no antecedent for them."""
+    records = stance.evaluation.speakers.read_gold(path)
+    assert records
+    keys = [(r["doc"], r["source_start"], r["source_end"]) for r in records]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    allowed = {"doc", "annotator_file", "source_start", "source_end", "form", "speaker", "type",
+               "antecedent_start", "antecedent_end", "cluster", "pass", "scope"}
+    for r in records:
+        assert set(r) <= allowed, set(r) - allowed
+        assert 0 <= r["source_start"] < r["source_end"]
+        assert r["form"] in ("pronoun", "descriptor", "named")
+        speaker = str(r["speaker"])
+        clustered = speaker == "anonymous" or speaker.startswith("unnamed:")
+        assert bool(r.get("cluster")) == clustered, r
+        if r.get("scope") == "anonymity":  # labelled for anonymity only: no speaker name or type
+            assert speaker in ("anonymous", "not anonymous")
+            assert r["type"] == ("anonymous" if speaker == "anonymous" else None)
+            continue
+        assert r["type"] in stance.evaluation.speakers.TYPES
+        assert (r["type"] == "anonymous") == (speaker == "anonymous"), r
+        a0, a1 = r["antecedent_start"], r["antecedent_end"]
+        assert (a0 is None) == (a1 is None)
+        if speaker.startswith("unnamed:") or speaker == "unknown":
+            assert a0 is None
+
+
+def test_heldout_speaker_gold_has_its_second_pass() -> None:
+    """The held-out set's blind second pass covers 60 of its pronoun/descriptor sources."""
+    main_set = stance.evaluation.speakers.read_gold(stance.evaluation.speakers.SPEAKERS_HELDOUT_GOLD)
+    second = stance.evaluation.speakers.read_gold(
+        stance.evaluation.speakers.SPEAKERS_HELDOUT_GOLD.with_name("polnear_train_speakers_heldout_pass2.jsonl")
+    )
+    first = {(r["doc"], r["source_start"], r["source_end"]): r for r in main_set}
+    assert len(second) == 60
+    assert all(first[(r["doc"], r["source_start"], r["source_end"])]["form"] in ("pronoun", "descriptor") for r in second)

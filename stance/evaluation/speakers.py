@@ -50,6 +50,10 @@ ANONYMITY_GOLD = Path(__file__).parent / "gold" / "polnear_train_anonymity.jsonl
 #: a second anonymity-only set on 12 other train articles, labelled blind and first scored after
 #: the resolver rules were final, no rule tuned on it: the held-out estimate
 ANONYMITY_HELDOUT_GOLD = Path(__file__).parent / "gold" / "polnear_train_anonymity_heldout.jsonl"
+#: canonical speakers of every source of 21 randomly drawn PolNeAR train articles, labelled blind by
+#: assistant sessions that never saw the system's output, first scored with the rules as they stood:
+#: the held-out estimate for pronoun and descriptor sources (the dev set is what the rules were read off)
+SPEAKERS_HELDOUT_GOLD = Path(__file__).parent / "gold" / "polnear_train_speakers_heldout.jsonl"
 TYPES = ("person", "organization", "media", "anonymous", "group", "unknown")
 #: the columns of :meth:`SpeakerEvaluator.errors`
 ERROR_COLUMNS = (
