@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
                    "or none (rules only)")
     a.add_argument("--stance-model", default="default", metavar="DIR|default|none",
                    help="stance classifier used with --target: the shipped one (default), a saved directory, or none")
+    _speaker_model_option(a)
     a.add_argument("--batch-size", type=int, default=16)
     a.add_argument("--dialogue", action="store_true",
                    help="fiction: an unattributed quote paragraph is the other person's turn (default: news)")
@@ -85,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     es.add_argument("--format", choices=["json", "table"], default="table")
     es.add_argument("--bootstrap", type=int, default=1000)
     es.add_argument("--quote-model", default="default", metavar="DIR|default|accurate|fast|none", help="as for analyze")
+    _speaker_model_option(es)
     es.add_argument("--pdnc", default=None, metavar="DIR",
                     help="instead: quote-speaker accuracy on PDNC novels under DIR (BookNLP's measure)")
     es.add_argument("--novels", nargs="+", default=None,
@@ -126,6 +128,19 @@ def _precision_option(parser: argparse.ArgumentParser, default: str = "auto") ->
     )
 
 
+def _speaker_model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--speaker-model", default="default", metavar="DIR|default|none",
+                        help="pronoun ranker for he/she speakers: the shipped learned one (default), a saved "
+                        "directory, or none (the resolver's rules alone)")
+
+
+def resolver_config(value: str) -> Any:
+    """The resolver settings for a ``--speaker-model`` value."""
+    from stance.attribution.resolver import DEFAULT_RANKER, ResolverConfig
+
+    return ResolverConfig(ranker=DEFAULT_RANKER if value == "default" else model_option(value))
+
+
 def model_option(value: str) -> str | None:
     """A ``--*-model`` value: ``none``/``rules`` mean no model, anything else is passed on."""
     return None if value.lower() in ("none", "rules") else value
@@ -142,7 +157,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     config: dict[str, Any] = {
         "quote_model": model_option(args.quote_model), "stance_model": model_option(args.stance_model),
-        "precision": args.precision, "dialogue": args.dialogue,
+        "precision": args.precision, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model),
         "parse_processes": args.parse_processes or min(2, os.cpu_count() or 1),
     }
     if config["parse_processes"] > 1:
@@ -227,7 +242,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.task == "stance":
         return _evaluate_stance(args)
     nlp = stance.load(
-        quote_model=model_option(args.quote_model), precision=args.precision, dialogue=getattr(args, "dialogue", False)
+        quote_model=model_option(args.quote_model), precision=args.precision, dialogue=getattr(args, "dialogue", False),
+        resolver=resolver_config(getattr(args, "speaker_model", "default")),
     )
 
     if args.task == "speakers" and args.pdnc:

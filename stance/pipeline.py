@@ -241,8 +241,10 @@ class Pipeline:
 
     def __repr__(self) -> str:
         model = "rules" if self.config.quote_model is None else f"tagger({self.config.quote_model})+rules"
+        ranker = self.config.resolver.ranker
+        speakers = "rules" if ranker is None else f"rules+ranker({Path(ranker).name})"
         return (
-            f"Pipeline(quotes={model}, speakers=rules-v1, spacy_model={self.config.spacy_model!r}, "
+            f"Pipeline(quotes={model}, speakers={speakers}, spacy_model={self.config.spacy_model!r}, "
             f"precision={self.config.precision!r})"
         )
 

@@ -146,8 +146,34 @@ def test_resolver_uses_the_ranker(spacy_nlp: object, tmp_path: Path) -> None:
     assert _resolve(TEXT, spacy_nlp, a) == "Mary Smith"
     assert _resolve(TEXT, spacy_nlp, b) == "Jane Doe"
     # without a ranker the rules decide as before
-    assert RuleResolver().ranker is None
+    assert RuleResolver(ResolverConfig(ranker=None)).ranker is None
     assert _resolve(TEXT, spacy_nlp, None) == "Mary Smith"
+
+
+def test_the_shipped_ranker_is_the_default(spacy_nlp: object) -> None:
+    from stance.attribution.resolver import DEFAULT_RANKER
+
+    assert ResolverConfig().ranker == DEFAULT_RANKER
+    assert RuleResolver().ranker is not None
+    assert _resolve(TEXT, spacy_nlp, DEFAULT_RANKER) == "Mary Smith"
+
+
+def test_ranker_candidates_include_what_the_rules_would_pick(spacy_nlp: object) -> None:
+    """A surname the small spaCy model tags ORG ("Trump has record low support") is a person to
+    the rules; the ranker must see it among its candidates too, or it cannot agree with them."""
+    from stance.attribution.ranker import pronoun_candidates
+
+    text = "Trump has record low support among black voters. He said that their lives were terrible."
+    parsed = parse(text, spacy_nlp)
+    ents = [(parsed.text[a:b], label) for a, b, label in parsed.ents]
+    if ("Trump", "ORG") not in ents:
+        pytest.skip(f"this spaCy model tags {ents}; the case needs Trump tagged ORG")
+    he = span_of(text, "He")
+    plain = pronoun_candidates(parsed, [], he, "m", [], 3000, {}, None, str.strip, lambda a, b: a == b)
+    wider = pronoun_candidates(
+        parsed, [], he, "m", [], 3000, {}, None, str.strip, lambda a, b: a == b, is_person=lambda e: e[2] in ("PERSON", "ORG")
+    )
+    assert [c.name for c in plain] == [] and [c.name for c in wider] == ["Trump"]
 
 
 def test_bad_ranker_dir_fails_at_load(tmp_path: Path) -> None:
@@ -179,3 +205,24 @@ def test_same_person(a: str, b: str, same: bool) -> None:
     from stance.attribution.ranker import _same_person
 
     assert _same_person(a, b, RuleResolver._same_name) is same
+
+
+def test_cli_speaker_model_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--speaker-model DIR|default|none`` picks the pronoun ranker the CLI runs with."""
+    from stance.cli import main
+
+    article = tmp_path / "a.txt"
+    article.write_text(TEXT, encoding="utf-8")
+    earlier = str(_linear({"is_source": 3.0, "nearest": -1.0}).save_pretrained(tmp_path / "earlier"))
+
+    def speakers(option: str) -> list[str]:
+        rc = main(["analyze", str(article), "--quote-model", "none", "--stance-model", "none", "--speaker-model", option])
+        out, _ = capsys.readouterr()
+        assert rc == 0
+        return [json.loads(line)["speaker"] for line in out.splitlines()]
+
+    rules, default, hand_set = speakers("none"), speakers("default"), speakers(earlier)
+    assert len(rules) == len(default) == len(hand_set) >= 2
+    assert rules[-1] == "Mary Smith" and hand_set[-1] == "Jane Doe"  # the option reaches the resolver
+    assert main(["analyze", str(article), "--quote-model", "none", "--speaker-model", str(tmp_path / "missing")]) == 1
+    assert "speaker-ranker" in capsys.readouterr().err

@@ -167,15 +167,20 @@ def pronoun_candidates(
     clean: Callable[[str], str],
     same_name: Callable[[str, str], bool],
     rule_key: int | str | None = None,
+    is_person: Callable[[tuple[int, int, str]], bool] | None = None,
 ) -> list[Candidate]:
     """The candidates the rules consider for a singular person pronoun, with their features:
     person/anonymous singular speaker clusters mentioned in the ``window`` characters before it,
     and persons named there who are no speaker yet (grouped by name). ``rule_key`` marks the
-    rules' choice: a cluster id, or the name of a person the rules would make a speaker."""
+    rules' choice: a cluster id, or the name of a person the rules would make a speaker.
+    ``is_person`` says which entities are persons (default: spaCy's PERSON label); the resolver
+    passes its own test, which also takes a known person's surname tagged as an organisation, so
+    that the rules' choice is always among the candidates."""
     from stance.document import SpeakerType
 
     lo = pronoun[0] - window
-    ents = [e for e in parsed.ents if e[2] == "PERSON" and lo <= e[0] and e[1] <= pronoun[0]]
+    person = is_person or (lambda e: e[2] == "PERSON")
+    ents = [e for e in parsed.ents if person(e) and lo <= e[0] and e[1] <= pronoun[0]]
     out: list[Candidate] = []
     taken: set[tuple[int, int, str]] = set()
     for c in clusters:

@@ -372,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.info("%d windows, %d characters to parse", len(all_chunks), sum(len(c.text) for c in all_chunks))
     _parse(all_chunks, args.cache)
     logger.info("parsed in %.0fs", time.time() - t0)
-    rules = ResolverConfig()
+    rules = ResolverConfig(ranker=None)
     tr, va = collect(train_chunks, novels, rules), collect(val_chunks, novels, rules)
     logger.info("train %d pronouns, validation %d", len(tr), len(va))
     best: tuple[float, int, MentionRanker] | None = None
