@@ -268,8 +268,8 @@ SHIPPED_GOLD = sorted((Path(stance.evaluation.speakers.__file__).parent / "gold"
 
 @pytest.mark.parametrize("path", SHIPPED_GOLD, ids=[p.name for p in SHIPPED_GOLD])
 def test_shipped_speaker_gold_is_well_formed(path: Path) -> None:
-    """Offsets and labels only (no article text beyond names), well-formed, sorted and unique;
-    a cluster exactly for anonymous and unnamed speakers, and no antecedent for them."""
+    """Only the documented fields, sorted and unique; known forms and types; a cluster exactly
+    for anonymous and unnamed speakers, and no antecedent for them."""
     records = stance.evaluation.speakers.read_gold(path)
     assert records
     keys = [(r["doc"], r["source_start"], r["source_end"]) for r in records]
