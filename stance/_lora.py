@@ -85,6 +85,17 @@ def is_lora_param(name: str) -> bool:
     return name.rsplit(".", 1)[-1] in LORA_PARAMS
 
 
+def is_trained_param(name: str, prefixes: tuple[str, ...], *, adapters: bool, head: str) -> bool:
+    """Whether a model's parameter ``name`` is trained and shipped: under one of ``prefixes`` (its
+    fine-tuned top layers and its ``head``), and with ``adapters`` only the head's, the adapters'
+    and the layer norms' (the top layers' own weights stay the base's)."""
+    if not name.startswith(prefixes):
+        return False
+    if adapters and not name.startswith(head):
+        return is_lora_param(name) or ".LayerNorm." in name
+    return True
+
+
 @torch.no_grad()
 def int8_roundtrip_(module: nn.Module, group: int = 128, min_numel: int = 100_000) -> int:
     """Replace large 2-D weights by their int8 round trip, in place; returns how many.

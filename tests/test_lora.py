@@ -234,3 +234,23 @@ def test_stance_lora_settings_are_validated(kwargs: dict, match: str) -> None:
 
     with pytest.raises(ValueError, match=match):
         StanceConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("name", "adapters", "trained"),
+    [
+        ("head.weight", False, True),
+        ("head.weight", True, True),
+        ("encoder.encoder.layer.1.attention.self.query.weight", False, True),
+        ("encoder.encoder.layer.1.attention.self.query.base.weight", True, False),  # the base's own weight
+        ("encoder.encoder.layer.1.attention.self.query.lora_A", True, True),
+        ("encoder.encoder.layer.1.output.LayerNorm.bias", True, True),
+        ("encoder.encoder.layer.0.attention.self.query.lora_A", True, False),  # below the trained layers
+        ("encoder.embeddings.word_embeddings.weight", False, False),
+    ],
+)
+def test_is_trained_param(name: str, adapters: bool, trained: bool) -> None:
+    from stance._lora import is_trained_param
+
+    prefixes = ("encoder.encoder.layer.1.", "head.")
+    assert is_trained_param(name, prefixes, adapters=adapters, head="head.") is trained

@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from stance._encoder import autocast
-from stance._lora import add_lora, is_lora_param, merge_lora
+from stance._lora import add_lora, is_trained_param, merge_lora
 from stance._serialization import check_format, sha256_file, verify_weights
 from stance.data.polnear import Attribution
 from stance.quotes._relations import RelationGroups, span_gap
@@ -510,20 +510,21 @@ class AttributionTagger:
             f"encoder.encoder.layer.{i}." for i in range(first, self.num_layers)
         )
 
-    def is_trained(self, name: str) -> bool:
-        """Whether the parameter ``name`` is fine-tuned (and shipped) rather than the base's."""
-        if not name.startswith(self.trainable_prefixes()):
-            return False
-        if self.config.lora_rank and not name.startswith("classifier."):
-            return is_lora_param(name) or ".LayerNorm." in name
-        return True
+    def is_trained(self, name: str, prefixes: tuple[str, ...] | None = None) -> bool:
+        """Whether the parameter ``name`` is fine-tuned (and shipped) rather than the base's
+        (``prefixes``: :meth:`trainable_prefixes`, when the caller has them already)."""
+        return is_trained_param(
+            name, prefixes or self.trainable_prefixes(), adapters=bool(self.config.lora_rank), head="classifier."
+        )
 
     def _set_trainable(self) -> None:
+        prefixes = self.trainable_prefixes()
         for name, p in self.model.named_parameters():
-            p.requires_grad_(self.is_trained(name))
+            p.requires_grad_(self.is_trained(name, prefixes))
 
     def trained_state_dict(self) -> dict[str, torch.Tensor]:
-        return {k: v for k, v in self.model.state_dict().items() if self.is_trained(k)}
+        prefixes = self.trainable_prefixes()
+        return {k: v for k, v in self.model.state_dict().items() if self.is_trained(k, prefixes)}
 
     def merge_adapters(self) -> AttributionTagger:
         """Fold LoRA adapters into the base weights: as fast as the base, for inference only."""

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from stance._encoder import autocast
-from stance._lora import add_lora, is_lora_param, merge_lora
+from stance._lora import add_lora, is_trained_param, merge_lora
 from stance._serialization import sha256_file, verify_weights
 from stance.document import StanceLabel, StanceScore
 
@@ -171,11 +171,9 @@ class StanceClassifier:
     def is_trained(self, name: str, prefixes: tuple[str, ...] | None = None) -> bool:
         """Whether the parameter ``name`` is fine-tuned (and stored) rather than the base's: the
         head, and in the top layers every weight, or only the adapters and layer norms (LoRA)."""
-        if not name.startswith(prefixes or self.trainable_prefixes()):
-            return False
-        if self.config.lora_rank and not name.startswith("head."):
-            return is_lora_param(name) or ".LayerNorm." in name
-        return True
+        return is_trained_param(
+            name, prefixes or self.trainable_prefixes(), adapters=bool(self.config.lora_rank), head="head."
+        )
 
     def trainable_state(self) -> dict[str, torch.Tensor]:
         prefixes = self.trainable_prefixes()
