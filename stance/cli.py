@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import IO, Any
 
 from stance._encoder import PRECISIONS
@@ -81,8 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     _precision_option(ea, default="float32")  # the same figures on any hardware
     es = esub.add_parser("speakers", help="canonical-speaker accuracy on a speaker gold set over PolNeAR-format data")
     es.add_argument("--data", default=None, help="PolNeAR-format directory (default: $STANCE_DATA/polnear or ../shared/data/polnear)")
-    es.add_argument("--split", default="dev")
-    es.add_argument("--gold", default=None, help="speaker gold JSONL (default: the shipped PolNeAR dev set)")
+    es.add_argument("--split", default=None, help="PolNeAR split (default: the gold set's; dev for a gold file)")
+    es.add_argument("--gold", default="dev", metavar="FILE|dev|heldout|anonymity|anonymity-heldout",
+                    help="speaker gold: a JSONL file or a shipped set: dev (default), heldout (blind, 21 train "
+                    "articles), anonymity or anonymity-heldout (anonymous sources only)")
     es.add_argument("--format", choices=["json", "table"], default="table")
     es.add_argument("--bootstrap", type=int, default=1000)
     es.add_argument("--quote-model", default="default", metavar="DIR|default|accurate|fast|none", help="as for analyze")
@@ -249,9 +252,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.task == "speakers" and args.pdnc:
         return _evaluate_pdnc(args, nlp)
     if args.task == "speakers":
-        from stance.evaluation.speakers import SpeakerEvaluator
+        from stance.evaluation.speakers import GOLD_SETS, SpeakerEvaluator
 
-        result = SpeakerEvaluator(args.data, args.split, gold=args.gold, bootstrap=args.bootstrap)(nlp)
+        gold, split = GOLD_SETS.get(args.gold, (Path(args.gold), "dev"))
+        args.split = args.split or split
+        result = SpeakerEvaluator(args.data, args.split, gold=gold, bootstrap=args.bootstrap)(nlp)
         if args.format == "json":
             sys.stdout.write(json.dumps(result, indent=2) + "\n")
             return 0

@@ -304,3 +304,21 @@ def test_heldout_speaker_gold_has_its_second_pass() -> None:
     first = {(r["doc"], r["source_start"], r["source_end"]): r for r in main_set}
     assert len(second) == 60
     assert all(first[(r["doc"], r["source_start"], r["source_end"])]["form"] in ("pronoun", "descriptor") for r in second)
+
+
+def test_cli_evaluate_speakers_named_gold_sets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--gold heldout`` (and the other shipped names) picks the set and its split; ``--split`` wins."""
+    sp = stance.evaluation.speakers
+    assert all(path.is_file() for path, _ in sp.GOLD_SETS.values())
+    assert sp.GOLD_SETS["heldout"] == (sp.SPEAKERS_HELDOUT_GOLD, "train")
+    assert sp.GOLD_SETS["dev"] == (sp.DEFAULT_GOLD, "dev")
+    root, gold = _speaker_gold(tmp_path)
+    monkeypatch.setitem(sp.GOLD_SETS, "mine", (gold, "dev"))
+    args = ["evaluate", "speakers", "--data", str(root), "--gold", "mine", "--format", "json", "--bootstrap", "0", "--quote-model", "none"]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["split"] == "dev" and result["gold"] == str(gold)
+    assert main([*args, "--split", "train"]) != 0  # the fixture has no train split
+    assert "train" in capsys.readouterr().err

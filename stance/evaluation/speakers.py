@@ -54,6 +54,13 @@ ANONYMITY_HELDOUT_GOLD = Path(__file__).parent / "gold" / "polnear_train_anonymi
 #: assistant sessions that never saw the system's output, first scored with the rules as they stood:
 #: the held-out estimate for pronoun and descriptor sources (the dev set is what the rules were read off)
 SPEAKERS_HELDOUT_GOLD = Path(__file__).parent / "gold" / "polnear_train_speakers_heldout.jsonl"
+#: the shipped gold sets by name, with the PolNeAR split their articles come from
+GOLD_SETS: dict[str, tuple[Path, str]] = {
+    "dev": (DEFAULT_GOLD, "dev"),
+    "heldout": (SPEAKERS_HELDOUT_GOLD, "train"),
+    "anonymity": (ANONYMITY_GOLD, "train"),
+    "anonymity-heldout": (ANONYMITY_HELDOUT_GOLD, "train"),
+}
 TYPES = ("person", "organization", "media", "anonymous", "group", "unknown")
 #: the columns of :meth:`SpeakerEvaluator.errors`
 ERROR_COLUMNS = (
