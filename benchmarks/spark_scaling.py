@@ -8,7 +8,7 @@ articles through ``stance.load(...).pipe`` in this process with one torch thread
 Spark master it times two passes over the data (collecting every row to the driver): ``cold``
 includes starting the Python workers and loading one pipeline in each; ``warm`` reuses them
 (Spark keeps its Python workers, and each keeps its pipeline). The ratio is warm articles/s
-over ``local[1]``'s. Needs ``pip install 'stance[spark]'`` and Java. Run it on an otherwise
+over ``local[1]``'s. Needs ``pip install 'stance-news[spark]'`` and Java. Run it on an otherwise
 idle machine with at least as many cores as workers.
 """
 

@@ -41,7 +41,7 @@ A document with no quotes (an empty text, a null text) gives no row, as in the C
 :func:`analyze_partition` is the same logic on pandas frames (``Iterator[pd.DataFrame] ->
 Iterator[pd.DataFrame]``), for Dask (``ddf.map_partitions(lambda f: pd.concat(
 analyze_partition([f])))``) or any other engine. ``pyspark`` is an optional dependency
-(``pip install 'stance[spark]'``); ``import stance`` never imports it. The ``stance`` package
+(``pip install 'stance-news[spark]'``); ``import stance`` never imports it. The ``stance`` package
 (and its models) must be installed on every worker; model directories given as options must
 exist on the driver and on the workers.
 """
@@ -80,7 +80,7 @@ __all__ = [
 ERROR_FIELDS: tuple[str, ...] = ("error", "message")
 
 _INT_FIELDS = ("start", "end", "mention_start", "mention_end")
-_SPARK_HINT = "stance.spark needs pyspark; install it with: pip install 'stance[spark]'"
+_SPARK_HINT = "stance.spark needs pyspark; install it with: pip install 'stance-news[spark]'"
 
 #: one pipeline per worker process and set of options: {pickled PipelineConfig: Pipeline}
 _PIPELINES: dict[bytes, Pipeline] = {}

@@ -18,7 +18,7 @@ def _need_spark() -> None:
 
     reason = None
     if importlib.util.find_spec("pyspark") is None:
-        reason = "pyspark is not installed (pip install 'stance[spark]')"
+        reason = "pyspark is not installed (pip install 'stance-news[spark]')"
     elif not (shutil.which("java") or os.environ.get("JAVA_HOME")):
         reason = "no Java runtime for Spark (apt-get install -y default-jre-headless)"
     if reason:

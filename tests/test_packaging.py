@@ -27,19 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 #: ("pip install 'stance[spark]'"), quoted or not; "stance-news" is not one
 _OLD_HINT = re.compile(r"""pip3? install\s+(?:-\S+\s+)*['"]?stance(?![\w-])""")
 
-#: files that still hold an old hint and that are edited elsewhere right now; each must be
-#: fixed, then taken off this list (the test fails for a listed file that no longer has one)
-_HINT_NOT_YET_FIXED = frozenset(
-    {
-        "stance/spark.py",
-        "benchmarks/spark_scaling.py",
-        "notebooks/05_scale_out.ipynb",
-        "tests/test_display.py",
-        "tests/test_notebooks.py",
-        "tests/test_spark.py",
-    }
-)
-
 _SKIP_DIRS = {"build", "dist", "node_modules", "__pycache__", "venv"}
 
 
@@ -144,5 +131,4 @@ def test_install_hints_name_this_distribution() -> None:
     with_old = {
         str(p.relative_to(ROOT)) for p in files if _OLD_HINT.search(p.read_text(errors="replace"))
     }
-    assert with_old - _HINT_NOT_YET_FIXED == set(), "hints that install the unrelated PyPI 'stance'"
-    assert _HINT_NOT_YET_FIXED - with_old == set(), "fixed: take these off _HINT_NOT_YET_FIXED"
+    assert with_old == set(), "hints that install the unrelated PyPI 'stance'"

@@ -172,7 +172,7 @@ def test_import_does_not_need_pyspark() -> None:
         "except ImportError as e:\n    print(e)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "stance.spark needs pyspark; install it with: pip install 'stance[spark]'"
+    assert out.stdout.strip() == "stance.spark needs pyspark; install it with: pip install 'stance-news[spark]'"
 
 
 # --- Spark, local mode -------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def _need_spark() -> None:
     try:
         import pyspark  # noqa: F401
     except ImportError:
-        reason = "pyspark is not installed (pip install 'stance[spark]')"
+        reason = "pyspark is not installed (pip install 'stance-news[spark]')"
     if reason is None and not (shutil.which("java") or os.environ.get("JAVA_HOME")):
         reason = "no Java runtime for Spark (apt-get install -y default-jre-headless)"
     if reason:
