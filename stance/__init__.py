@@ -7,6 +7,7 @@
 'anonymous'
 """
 
+from stance.aggregate import speaker_stances
 from stance.display.html import render
 from stance.document import Document, Mention, Quote, QuoteKind, Speaker, SpeakerType, StanceScore
 from stance.errors import (
@@ -36,4 +37,5 @@ __all__ = [
     "__version__",
     "load",
     "render",
+    "speaker_stances",
 ]

@@ -7,7 +7,7 @@ pandas view and the CLI records.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
@@ -254,6 +254,20 @@ class Document:
         columns = [f for f in RECORD_FIELDS if f != "stance"] + ["cue_start", "cue_end", "speaker_id"]
         frame = pd.DataFrame(rows, columns=columns if not rows else None)
         return frame
+
+    def stances(self, targets: Sequence[str] | None = None, *, min_quotes: int = 1, min_score: float = 0.0) -> pd.DataFrame:
+        """Who is for and who is against: one row per (canonical speaker, target) with the
+        aggregated label (favor / against / mixed / neutral), ``net_stance`` (-1 ... +1), a mean
+        calibrated ``score``, the label counts and the quotes behind it. Over a corpus, call
+        :func:`stance.speaker_stances` on the quotes table. See :mod:`stance.aggregate`. A document
+        analysed without targets gives an empty table (with the columns)."""
+        import pandas as pd
+
+        from stance.aggregate import AGGREGATE_COLUMNS, speaker_stances
+
+        if targets is None and not any(q.stance for q in self.quotes):
+            return pd.DataFrame(columns=list(AGGREGATE_COLUMNS))
+        return speaker_stances(self.to_pandas(), targets, min_quotes=min_quotes, min_score=min_score)
 
     def speakers_to_pandas(self) -> pd.DataFrame:
         """One row per canonical speaker: name, type, number of quotes and mentions."""

@@ -581,6 +581,20 @@ def test_stance_by_speaker_and_heatmap(plt: object) -> None:
         stance_heatmap(empty)
 
 
+def test_who_is_for_against(plt: object) -> None:
+    from stance.display import who_is_for_against
+
+    frame = stance_frame()
+    ax = who_is_for_against(frame, "NATO")
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    widths = dict(zip(names, (p.get_width() for p in ax.patches), strict=True))
+    # most for at the top (the last bar); Jane Doe is only against NATO
+    assert names[-1].startswith("an official") and widths["Jane Doe"] < 0 < widths[names[-1]]
+    assert "EU" not in ax.get_title()
+    with pytest.raises(ValueError, match="targets present"):
+        who_is_for_against(frame, "UN")
+
+
 def test_missing_matplotlib_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 
@@ -594,5 +608,5 @@ def test_missing_matplotlib_says_what_to_install(monkeypatch: pytest.MonkeyPatch
         return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
-    with pytest.raises(ImportError, match=r"pip install 'stance\[notebooks\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'stance-news\[notebooks\]'"):
         plots.quotes_per_speaker_type(plots.quotes_frame([]))

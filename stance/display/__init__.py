@@ -19,6 +19,7 @@ __all__ = [
     "speaker_colors",
     "stance_by_speaker",
     "stance_heatmap",
+    "who_is_for_against",
 ]
 
 _PLOTS = {
@@ -27,6 +28,7 @@ _PLOTS = {
     "quotes_per_speaker_type",
     "stance_by_speaker",
     "stance_heatmap",
+    "who_is_for_against",
 }
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "stance_by_speaker",
     "stance_heatmap",
     "stance_targets",
+    "who_is_for_against",
 ]
 
 #: colours for speaker types and stance labels, shared by all views
@@ -328,6 +329,47 @@ def stance_heatmap(
                 )
     ax.figure.colorbar(image, ax=ax, label="mean stance (against -1 … favor +1)", shrink=0.8)
     ax.set_title("Stance by speaker and target")
+    return ax
+
+
+def who_is_for_against(
+    quotes: pd.DataFrame,
+    target: str,
+    *,
+    top: int | None = 15,
+    min_quotes: int = 1,
+    min_score: float = 0.0,
+    ax: Axes | None = None,
+) -> Axes:
+    """Who is for and who is against ``target``: one bar per speaker, its ``net_stance``
+    (:func:`stance.speaker_stances`: -1 all confidently against … +1 all confidently for),
+    coloured by the aggregated label and annotated with the quote counts (favor / against /
+    all). Speakers who never take a side are left out; the ``top`` speakers with the most
+    quotes toward the target are shown, most for at the top.
+    """
+    from stance.aggregate import speaker_stances
+
+    _stance_column(quotes, target)
+    rows = speaker_stances(quotes, [target], min_quotes=min_quotes, min_score=min_score)
+    rows = rows[rows["label"] != "neutral"]
+    if top:
+        rows = rows.sort_values("n_quotes", ascending=False, kind="stable").head(top)
+    rows = rows.sort_values("net_stance", kind="stable")
+    ax = _axes(ax, (7.0, max(2.0, 0.35 * len(rows) + 1.3)))
+    colors = [STANCE_COLORS.get(lab, "#8E6C8A") for lab in rows["label"]]
+    names = [f"{s} ({t})" if t in ("anonymous", "group") else str(s) for s, t in zip(rows["speaker"], rows["speaker_type"], strict=True)]
+    ax.barh(range(len(rows)), rows["net_stance"], color=colors)
+    ax.set_yticks(range(len(rows)), labels=names)
+    for i, r in enumerate(rows.itertuples()):
+        x = float(r.net_stance)
+        ax.text(x + (0.02 if x >= 0 else -0.02), i, f"{r.n_favor}/{r.n_against}/{r.n_quotes}", va="center",
+                ha="left" if x >= 0 else "right", fontsize=7)
+    ax.axvline(0, color="black", linewidth=0.6)
+    ax.set_xlim(-1.15, 1.15)
+    ax.set_xlabel("net stance (against -1 … favor +1); labels: favor / against / all quotes")
+    ax.set_title(f"Who is for and who is against {target!r}")
+    if not len(rows):
+        ax.text(0, 0, "no speaker takes a side", ha="center", va="center")
     return ax
 
 
