@@ -42,8 +42,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="attribution tagger: the shipped MPNet one (default = accurate; needs the MPNet parts), "
                    "the shipped MiniLM one (fast: about half the time, less exact), a saved model directory, "
                    "or none (rules only)")
-    a.add_argument("--stance-model", default="default", metavar="DIR|default|none",
-                   help="stance classifier used with --target: the shipped one (default), a saved directory, or none")
+    a.add_argument("--stance-model", default="default", metavar="DIR|default|news|benchmarks|none",
+                   help="stance classifier used with --target: the shipped news model (default = news), the first "
+                   "model trained on tweets and comments (benchmarks), a saved directory, or none")
     _speaker_model_option(a)
     a.add_argument("--batch-size", type=int, default=16)
     a.add_argument("--dialogue", action="store_true",
@@ -98,8 +99,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="fiction's turn-taking: an unattributed quote paragraph is the other person's turn")
     _precision_option(es, default="float32")  # the same figures on any hardware
 
-    est = esub.add_parser("stance", help="stance benchmarks: SemEval-2016, VAST, FNC-1, Emergent, RUW, GWSD")
-    est.add_argument("--dataset", required=True, choices=["semeval", "vast", "fnc1", "emergent", "ruw", "gwsd"])
+    est = esub.add_parser("stance", help="stance on news quotes (our PolNeAR gold) and the benchmarks: SemEval-2016, "
+                          "VAST, FNC-1, Emergent, RUW, GWSD")
+    est.add_argument("--dataset", required=True, choices=["news", "semeval", "vast", "fnc1", "emergent", "ruw", "gwsd"])
     est.add_argument("--data", default=None, help="data root holding the dataset folders (default: $STANCE_DATA or ../shared/data)")
     est.add_argument("--split", default=None, help="split name (default: the benchmark's test split; val for RUW)")
     est.add_argument("--model", default="default", metavar="DIR|default|zero-shot",
@@ -108,12 +110,17 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--bootstrap", type=int, default=1000)
     est.add_argument("--relatedness", choices=["learned", "tfidf"], default="learned",
                      help="FNC-1 only: how related pairs are told from unrelated ones (default: learned)")
+    est.add_argument("--news-inputs", choices=["full", "speaker", "quote", "source"], default="full",
+                     help="news only: what the model reads — speaker, quote and paragraph (full), speaker and quote, "
+                     "the quote alone, or the source as written ('she') in place of the canonical speaker")
+    est.add_argument("--gold", default=None, help="news only: a news-stance gold JSONL (default: the shipped dev set)")
     _precision_option(est, default="float32")  # the same figures on any hardware
 
     t = sub.add_parser(
         "train", help="reproduce a shipped model (arguments after the task go to its trainer; see TASK --help)",
         add_help=False,
     )
+    t.add_argument("-h", "--help", action="help", help="show this help (TASK --help: the trainer's options)")
     t.add_argument("task", choices=sorted(_TRAINERS), help="which model to train")
     t.add_argument("args", nargs=argparse.REMAINDER, help="the trainer's own options")
 
@@ -201,7 +208,9 @@ def _evaluate_stance(args: argparse.Namespace) -> int:
         classifier: Any = ZeroShotBaseline()
     else:
         classifier = stance.load(stance_model=args.model, precision=args.precision).stance
-    result = StanceEvaluator(args.dataset, args.data, args.split, n_boot=args.bootstrap, relatedness=args.relatedness)(classifier)
+    evaluator = StanceEvaluator(args.dataset, args.data, args.split, n_boot=args.bootstrap, relatedness=args.relatedness,
+                                gold=args.gold, inputs=args.news_inputs)
+    result = evaluator(classifier)
     if args.format == "json":
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
         return 0
@@ -211,6 +220,12 @@ def _evaluate_stance(args: argparse.Namespace) -> int:
             lo_hi = result.get("ci", {}).get(key)
             ci = f"  ({100 * lo_hi[0]:.1f}-{100 * lo_hi[1]:.1f})" if lo_hi else ""
             sys.stdout.write(f"  {key:<28} {100 * value:6.1f}{ci}\n")
+    for label, value in result.get("per_class_f1", {}).items():
+        lo_hi = result.get("ci", {}).get(f"f1_{label}")
+        ci = f"  ({100 * lo_hi[0]:.1f}-{100 * lo_hi[1]:.1f})" if lo_hi else ""
+        sys.stdout.write(f"  {'f1_' + label:<28} {100 * value:6.1f}{ci}\n")
+    if args.dataset == "news":
+        sys.stdout.write("confusion (rows gold, columns predicted):\n" + evaluator.confusion().to_string() + "\n")
     return 0
 
 

@@ -351,7 +351,7 @@ def test_held_back_and_unknown_splits(data_dir: Path) -> None:
     with pytest.raises(ValueError, match="held back"):
         read_stance("ruw", data_dir, "test")
     with pytest.raises(ValueError):
-        read_vast(data_dir, "train")
+        read_vast(data_dir, "val")  # VAST has train (official), dev and test
     with pytest.raises(ValueError):
         read_stance("nope", data_dir, "train")
     with pytest.raises(FileNotFoundError):

@@ -42,6 +42,7 @@ __all__ = [
     "default_gold",
     "sample_units",
     "select_articles",
+    "target_named",
 ]
 
 # name -> (kind, mention patterns). Patterns are case-sensitive regular expressions on word
@@ -102,6 +103,24 @@ def article_targets(text: str, k: int = 3, min_mentions: int = 2) -> list[str]:
     if others and not any(n not in CANDIDATES for n in chosen):
         chosen = chosen[: k - 1] + [others[0]]
     return chosen
+
+
+_STOP_WORDS = frozenset("the a an of on to in and or for with from".split())
+
+
+def target_named(text: str, target: str) -> bool:
+    """Whether ``text`` names ``target``: one of its :data:`TARGETS` spellings, or (for a target
+    outside the catalogue) one of its words of four letters or more, case-insensitively.
+
+    >>> target_named("Trump said no.", "Donald Trump"), target_named("He said no.", "Donald Trump")
+    (True, False)
+    >>> target_named("The peace deal is dead.", "the US peace plan")
+    True
+    """
+    if target in TARGETS:
+        return _count(text, TARGETS[target][1]) > 0
+    words = [w for w in re.findall(r"[A-Za-z][\w-]+", target) if len(w) >= 4 and w.lower() not in _STOP_WORDS]
+    return any(re.search(rf"\b{re.escape(w)}\b", text, re.IGNORECASE) for w in words)
 
 
 def paragraph_at(text: str, offset: int) -> tuple[int, int]:
@@ -182,6 +201,8 @@ class NewsStanceExample:
     label: str
     content_start: int = 0
     content_end: int = 0
+    #: the source span as the article writes it ("she", "the official"), "" when there is none
+    source: str = ""
 
     def as_pair(self) -> tuple[str, str, str]:
         """(text, target, context) as the stance model reads them: the speaker leads the text."""
@@ -223,7 +244,9 @@ def read_news_stance(
         text = texts[doc]
         a, b = int(r["content_start"]), int(r["content_end"])
         ctx = quote_context(text, a, b) if context else ""
-        out.append(NewsStanceExample(doc, text[a:b], str(r["target"]), _speaker_text(text, r), ctx, str(r["label"]), a, b))
+        sa, sb = r.get("source_start"), r.get("source_end")
+        source = " ".join(text[sa:sb].split()) if isinstance(sa, int) and isinstance(sb, int) else ""
+        out.append(NewsStanceExample(doc, text[a:b], str(r["target"]), _speaker_text(text, r), ctx, str(r["label"]), a, b, source))
     return out
 
 

@@ -12,6 +12,8 @@ FNC-1           unrelated                              neutral, with ``related=F
 Emergent        for / against / observing              favor / against / neutral
 RUW             FAVOR / AGAINST / NONE                 favor / against / neutral
 GWSD            agree / disagree / neutral (argmax)    favor / against / neutral
+Directed sent.  positive / negative / neutral, p->q    favor / against / neutral (speaker p, target q)
+News quotes     favor / against / neutral (our gold)   the same (speaker and paragraph kept)
 ==============  =====================================  ===========
 
 FNC-1 ``unrelated`` pairs are *not* a stance: their rows keep ``related=False`` (and the
@@ -41,11 +43,13 @@ __all__ = [
     "StanceExample",
     "as_dataset",
     "default_stance_data_dir",
+    "read_directed_sentiment",
     "read_emergent",
     "read_fnc1",
     "read_fnc1_pairs",
     "read_fnc1_bodies",
     "read_gwsd",
+    "read_news_quotes",
     "read_ruw",
     "read_semeval",
     "read_stance",
@@ -69,11 +73,13 @@ GWSD_TARGET = "Climate change/global warming is a serious concern"
 #: dataset name -> splits that may be read
 DATASETS: dict[str, tuple[str, ...]] = {
     "semeval": ("train", "val", "test"),
-    "vast": ("dev", "test"),
+    "vast": ("train", "dev", "test"),
     "fnc1": ("train", "competition_test"),
     "emergent": ("train", "test"),
     "ruw": ("train", "val"),
     "gwsd": ("train", "test"),
+    "dse": ("train", "valid", "test"),
+    "news": ("train", "dev"),
 }
 
 
@@ -88,6 +94,7 @@ class StanceExample:
     split: str
     group: str = ""  # grouping key for group-aware splits (topic, body, claim, tweet)
     extras: dict[str, Any] = field(default_factory=dict)
+    context: str | None = None  # the paragraph around a news quote (``None`` elsewhere)
 
     def __post_init__(self) -> None:
         if self.label not in LABELS:
@@ -136,8 +143,20 @@ def read_semeval(data_dir: str | os.PathLike[str] | None = None, split: str = "t
 
 
 def read_vast(data_dir: str | os.PathLike[str] | None = None, split: str = "dev") -> list[StanceExample]:
-    """VAST (reduced re-export): ``seen`` is 1 for few-shot topics, 0 for zero-shot ones."""
+    """VAST: ``seen`` is 1 for few-shot topics, 0 for zero-shot ones. ``train`` is the official
+    train split (``post`` / ``topic_str``, the topic string the test set is scored with); dev and
+    test come from the reduced 4-column re-export."""
     _check_split("vast", split)
+    if split == "train":
+        import pandas as pd
+
+        frame = pd.read_csv(_root(data_dir) / "vast" / "vast_train.csv.gz", dtype=str, keep_default_na=False)
+        labels = {"0": "against", "1": "favor", "2": "neutral"}
+        return [
+            StanceExample(post.strip(), topic.strip(), labels[lab.strip()], "vast", split, group=topic.strip(), extras={"seen": 1})
+            for post, topic, lab in zip(frame["post"], frame["topic_str"], frame["label"], strict=True)
+            if post.strip() and post.strip() != "#NAME?" and topic.strip()
+        ]
     path = _root(data_dir) / "vast" / "mclda_reduced" / f"vast_{split}.csv"
     names = {"0": "against", "1": "favor", "2": "neutral"}
     out = []
@@ -290,6 +309,64 @@ def read_gwsd(data_dir: str | os.PathLike[str] | None = None, split: str = "trai
     return out
 
 
+def read_directed_sentiment(data_dir: str | os.PathLike[str] | None = None, split: str = "train") -> list[StanceExample]:
+    """Directed sentiment between entities in news (Park et al. 2021) as speaker -> target stance.
+
+    A row "p holds a positive (negative) opinion of q" becomes the pair (``"p: sentence"``, q)
+    labelled favor (against); the reverse directions swap p and q; a neutral row gives both
+    directions, neutral. The entity brackets are removed. Exact duplicate rows are dropped, and
+    ``valid``/``test`` rows that also occur in train are left out of those splits (their
+    SOURCE.md counts 392 and 400 such rows).
+    """
+    import pandas as pd
+
+    _check_split("dse", split)
+    root = _root(data_dir) / "directed_sentiment"
+
+    def load(name: str) -> Any:
+        frame = pd.read_csv(root / f"{name}.txt", sep="\t", header=None, names=["sentence", "p", "q", "label"], dtype=str)
+        return frame.dropna().drop_duplicates()
+
+    frame = load(split)
+    if split != "train":
+        seen = set(map(tuple, load("train").itertuples(index=False)))
+        frame = frame[[tuple(r) not in seen for r in frame.itertuples(index=False)]]
+    out = []
+    for k, (sentence, p, q, lab) in enumerate(frame.itertuples(index=False)):
+        text = " ".join(sentence.replace("[", "").replace("]", "").split())
+        p, q = p.strip(), q.strip()
+        code = int(lab)
+        pairs = {
+            0: [(p, q, "neutral"), (q, p, "neutral")], 1: [(p, q, "favor")], 2: [(q, p, "favor")],
+            3: [(p, q, "against")], 4: [(q, p, "against")],
+        }[code]
+        for speaker, target, label in pairs:
+            out.append(StanceExample(f"{speaker}: {text}", target, label, "dse", split, group=f"{split}-{k}", extras={"dse_label": code}))
+    return out
+
+
+def read_news_quotes(
+    data_dir: str | os.PathLike[str] | None = None, split: str = "train", *, gold: str | os.PathLike[str] | None = None
+) -> list[StanceExample]:
+    """The project's news-quote stance gold (PolNeAR quotes x targets), text = ``"speaker: quote"``,
+    context = the quote's paragraph. ``gold`` defaults to the shipped file of ``split``
+    (``stance/evaluation/gold/polnear_{split}_stance.jsonl``); PolNeAR is read from
+    ``data_dir/polnear``."""
+    from stance.data.news_stance import default_gold, read_news_stance
+
+    _check_split("news", split)
+    path = Path(gold) if gold is not None else default_gold(split)
+    out = []
+    for ex in read_news_stance(path, _root(data_dir) / "polnear"):
+        text, target, context = ex.as_pair()
+        out.append(
+            StanceExample(text, target, ex.label, "news", split, group=ex.doc, context=context,
+                          extras={"doc": ex.doc, "content_start": ex.content_start, "quote": ex.quote, "speaker": ex.speaker,
+                                  "source": ex.source})
+        )
+    return out
+
+
 _READERS = {
     "semeval": read_semeval,
     "vast": read_vast,
@@ -297,6 +374,8 @@ _READERS = {
     "emergent": read_emergent,
     "ruw": read_ruw,
     "gwsd": read_gwsd,
+    "dse": read_directed_sentiment,
+    "news": read_news_quotes,
 }
 
 

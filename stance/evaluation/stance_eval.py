@@ -14,7 +14,14 @@ fnc1          competition_test  ``fnc_relative_score`` (official scorer / maximu
 emergent      test              ``accuracy``
 ruw           val               ``macro_f1`` (+ per-target ``f_avg``/``macro_f1``)
 gwsd          test              ``macro_f1``
+news          dev               ``macro_f1`` (the project's PolNeAR news-quote gold;
+                                article-level bootstrap; per-target and per-class F1)
 ============  ================  =====================================================
+
+News quotes are read as the pipeline gives them: text ``"speaker: quote"``, context = the
+quote's paragraph. ``inputs="quote"`` drops speaker and context, ``"speaker"`` drops the
+context only, ``"source"`` puts the source as the article writes it ("she", "the official") in
+place of the canonical speaker (the ablations of the README's news table).
 
 FNC-1: the stance classifier knows nothing of relatedness, so a pair is first labelled
 ``related`` or ``unrelated`` by a step fitted on FNC-1 train, the same for every classifier
@@ -47,6 +54,7 @@ from stance.evaluation.stance_metrics import (
     f_avg,
     fnc_relative_score,
     fnc_score,
+    group_bootstrap_ci,
     macro_f1,
 )
 
@@ -54,10 +62,15 @@ __all__ = [
     "ANCHORS", "DEFAULT_SPLITS", "PRIMARY_METRICS", "LearnedRelatedness", "StanceEvaluator", "TfidfRelatedness", "ZeroShotBaseline",
 ]
 
-DEFAULT_SPLITS = {"semeval": "test", "vast": "test", "fnc1": "competition_test", "emergent": "test", "ruw": "val", "gwsd": "test"}
+DEFAULT_SPLITS = {
+    "semeval": "test", "vast": "test", "fnc1": "competition_test", "emergent": "test", "ruw": "val", "gwsd": "test", "news": "dev",
+}
 PRIMARY_METRICS = {
     "semeval": "f_avg", "vast": "macro_f1", "fnc1": "fnc_relative_score", "emergent": "accuracy", "ruw": "macro_f1", "gwsd": "macro_f1",
+    "news": "macro_f1",
 }
+#: what the stance model reads of a news quote (see the module docstring)
+NEWS_INPUTS = ("full", "speaker", "quote", "source")
 #: published figures to read ours beside (as given in the literature; metric as in PRIMARY_METRICS)
 ANCHORS = {
     "semeval": {"best SemEval-2016 system": 0.678, "RoBERTa-base": 0.680, "BERTweet": 0.712},
@@ -66,6 +79,7 @@ ANCHORS = {
     "emergent": {"Ferreira & Vlachos 2016": 0.73},
     "ruw": {},
     "gwsd": {},
+    "news": {},
 }
 _TO_FNC = {"favor": "agree", "against": "disagree", "neutral": "discuss"}
 _LABELS = ("favor", "against", "neutral")
@@ -281,21 +295,43 @@ _RELATEDNESS: dict[tuple[str, str], TfidfRelatedness | LearnedRelatedness] = {}
 RELATEDNESS = ("learned", "tfidf")
 
 
+def _news_inputs(examples: list[StanceExample], inputs: str) -> list[StanceExample]:
+    from dataclasses import replace
+
+    if inputs == "full":
+        return examples
+    if inputs == "speaker":
+        return [replace(e, context=None) for e in examples]
+    if inputs == "source":  # the source as written ("she"), as if speaker resolution had failed
+        return [replace(e, text=f"{e.extras['source']}: {e.extras['quote']}" if e.extras["source"] else str(e.extras["quote"]))
+                for e in examples]
+    return [replace(e, text=str(e.extras["quote"]), context=None) for e in examples]
+
+
 class StanceEvaluator:
     """Evaluate a stance classifier on one split of one benchmark (see the module docstring)."""
 
     def __init__(self, dataset: str, data_dir: str | os.PathLike[str] | None = None, split: str | None = None, *,
-                 n_boot: int = 1000, batch_size: int = 32, limit: int | None = None, relatedness: str = "learned") -> None:
+                 n_boot: int = 1000, batch_size: int = 32, limit: int | None = None, relatedness: str = "learned",
+                 gold: str | os.PathLike[str] | None = None, inputs: str = "full") -> None:
         if dataset not in DEFAULT_SPLITS:
             raise ValueError(f"unknown stance benchmark {dataset!r}; use one of {sorted(DEFAULT_SPLITS)}")
         if relatedness not in RELATEDNESS:
             raise ValueError(f"unknown FNC-1 relatedness step {relatedness!r}; use one of {RELATEDNESS}")
+        if inputs not in NEWS_INPUTS:
+            raise ValueError(f"inputs must be one of {NEWS_INPUTS}, got {inputs!r}")
         self.dataset = dataset
         self.split = split or DEFAULT_SPLITS[dataset]
+        self.inputs = inputs
         self.data_dir = data_dir
         self.primary_metric = PRIMARY_METRICS[dataset]
         self.n_boot, self.batch_size = n_boot, batch_size
-        self.examples: list[StanceExample] = read_stance(dataset, data_dir, self.split)
+        if dataset == "news":
+            from stance.data.stance_sets import read_news_quotes
+
+            self.examples: list[StanceExample] = _news_inputs(read_news_quotes(data_dir, self.split, gold=gold), inputs)
+        else:
+            self.examples = read_stance(dataset, data_dir, self.split)
         if limit is not None:  # a deterministic sample, e.g. for notebooks in CI
             step = max(1, len(self.examples) // max(1, limit))
             self.examples = self.examples[::step][:limit]
@@ -316,7 +352,8 @@ class StanceEvaluator:
         exs = self.examples
         if self.dataset == "fnc1":
             return self._fnc(classifier)
-        scores = classifier.predict([e.text for e in exs], [e.target for e in exs], None, batch_size=self.batch_size)
+        contexts = [e.context for e in exs] if any(e.context for e in exs) else None
+        scores = classifier.predict([e.text for e in exs], [e.target for e in exs], contexts, batch_size=self.batch_size)
         self.scores = list(scores)
         gold = [e.label for e in exs]
         pred = [str(s.label) for s in scores]
@@ -326,11 +363,30 @@ class StanceEvaluator:
         res["ci"] = cis
         res["per_class_f1"] = {lab: class_f1(gold=gold, pred=pred, label=lab) for lab in _LABELS}
         res["mean_score"] = sum(s.score for s in scores) / len(scores) if scores else 0.0
-        key = {"semeval": "semeval_target", "ruw": "ruw_target"}.get(self.dataset)
+        if self.dataset == "news":
+            docs = [str(e.extras["doc"]) for e in exs]
+            res["inputs"] = self.inputs
+            res["n_articles"] = len(set(docs))
+            res["ci"] = {k: list(group_bootstrap_ci(gold=gold, pred=pred, groups=docs, metric=f, n=self.n_boot))
+                         for k, f in _STANDARD.items()}
+            res["ci"].update({f"f1_{lab}": list(group_bootstrap_ci(
+                gold=gold, pred=pred, groups=docs, n=self.n_boot,
+                metric=lambda lab=lab, **kw: class_f1(label=lab, **kw))) for lab in _LABELS})
+            res["gold_counts"] = dict(Counter(gold))
+            from stance.data.news_stance import target_named
+
+            named = [target_named(str(e.extras["quote"]), e.target) for e in exs]
+            for flag, name in ((True, "target_named"), (False, "target_not_named")):
+                idx = [i for i, v in enumerate(named) if v == flag]
+                g, p = [gold[i] for i in idx], [pred[i] for i in idx]
+                res[f"macro_f1_{name}"] = macro_f1(gold=g, pred=p)
+                res[f"n_{name}"] = len(idx)
+        key = {"semeval": "semeval_target", "ruw": "ruw_target", "news": "target"}.get(self.dataset)
         if key is not None:
             per: dict[str, Any] = {}
-            for t in sorted({e.extras[key] for e in exs}):
-                idx = [i for i, e in enumerate(exs) if e.extras[key] == t]
+            value = (lambda e: e.target) if key == "target" else (lambda e: e.extras[key])
+            for t in sorted({value(e) for e in exs}):
+                idx = [i for i, e in enumerate(exs) if value(e) == t]
                 g, p = [gold[i] for i in idx], [pred[i] for i in idx]
                 per[t] = {"n": len(idx), "f_avg": f_avg(gold=g, pred=p), "macro_f1": macro_f1(gold=g, pred=p)}
             res["per_target"] = per

@@ -34,9 +34,11 @@ from stance.data.stance_sets import (
     LABELS,
     StanceExample,
     default_stance_data_dir,
+    read_directed_sentiment,
     read_emergent,
     read_fnc1,
     read_gwsd,
+    read_news_quotes,
     read_ruw,
     read_semeval,
     read_vast,
@@ -50,6 +52,14 @@ __all__ = ["build_training_data", "fit_temperature", "main", "parse_caps", "trai
 log = logging.getLogger("stance.targets.train")
 
 DEFAULT_CAPS = {"semeval": 10_000, "vast": 10_000, "fnc1": 1_500, "emergent": 10_000, "ruw": 4_000, "gwsd": 10_000}
+#: the "news" recipe: VAST *train*, directed sentiment (``dse``: neutral pairs, ``dse_polar``:
+#: favor/against pairs), the news-quote gold
+#: (repeated ``news_repeat`` times) and a replay of the other corpora
+NEWS_CAPS = {
+    "semeval": 10_000, "vast": 100_000, "fnc1": 400, "emergent": 1_000, "ruw": 1_500, "gwsd": 800,
+    "dse": 2_500, "dse_polar": 100_000, "news": 100_000,
+}
+RECIPES = ("benchmarks", "news")
 CALIB_SHARE = 0.12
 
 
@@ -61,9 +71,18 @@ def _group_split(examples: list[StanceExample], share: float, rng: random.Random
 
 
 def build_training_data(
-    data_dir: str | Path, *, seed: int = 0, caps: dict[str, int] | None = None
+    data_dir: str | Path, *, seed: int = 0, caps: dict[str, int] | None = None, recipe: str = "benchmarks",
+    news_gold: str | Path | None = None, news_repeat: int = 3,
 ) -> tuple[list[StanceExample], list[StanceExample]]:
-    """``(train, calibration)`` example lists (calibration = group-disjoint held-out + SemEval val)."""
+    """``(train, calibration)`` example lists (calibration = group-disjoint held-out + SemEval val).
+
+    ``recipe="benchmarks"`` is the first shipped model's mix; ``"news"`` adds VAST train, directed
+    sentiment and the news-quote gold (see :data:`NEWS_CAPS`)."""
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {RECIPES}, got {recipe!r}")
+    if recipe == "news":
+        return _news_training_data(data_dir, seed=seed, caps={**NEWS_CAPS, **(caps or {})}, news_gold=news_gold,
+                                   news_repeat=news_repeat)
     caps = {**DEFAULT_CAPS, **(caps or {})}
     rng = random.Random(seed)
     train: list[StanceExample] = []
@@ -96,6 +115,43 @@ def build_training_data(
     return train, calib
 
 
+def _news_training_data(
+    data_dir: str | Path, *, seed: int, caps: dict[str, int], news_gold: str | Path | None, news_repeat: int
+) -> tuple[list[StanceExample], list[StanceExample]]:
+    rng = random.Random(seed)
+    train: list[StanceExample] = []
+    calib: list[StanceExample] = list(read_semeval(data_dir, "val"))
+    train += read_semeval(data_dir, "train")[: caps["semeval"]]
+    vast = read_vast(data_dir, "train")
+    rng.shuffle(vast)
+    train += vast[: caps["vast"]]
+    vdev = read_vast(data_dir, "dev")
+    rng.shuffle(vdev)
+    calib += vdev[:300]
+    for name, exs in (("emergent", read_emergent(data_dir, "train")), ("gwsd", read_gwsd(data_dir, "train")),
+                      ("ruw", read_ruw(data_dir, "train"))):
+        tr, ca = _group_split(exs, CALIB_SHARE, rng)
+        rng.shuffle(tr)
+        rng.shuffle(ca)
+        train += tr[: caps[name]]
+        calib += ca[:150]
+    fnc = [e for e in read_fnc1(data_dir, "train") if e.extras["related"]]
+    for lab in LABELS:
+        pool = [e for e in fnc if e.label == lab]
+        rng.shuffle(pool)
+        train += pool[: caps["fnc1"]]
+    dse = read_directed_sentiment(data_dir, "train")
+    rng.shuffle(dse)
+    train += [e for e in dse if e.label != "neutral"][: caps["dse_polar"]] + [e for e in dse if e.label == "neutral"][: caps["dse"]]
+    if caps["news"] > 0:
+        news = read_news_quotes(data_dir, "train", gold=news_gold)
+        tr, ca = _group_split(news, 0.15, rng)
+        calib += ca
+        train += tr[: caps["news"]] * max(1, news_repeat)
+    rng.shuffle(train)
+    return train, calib
+
+
 def _batches(examples: Sequence[StanceExample], batch_size: int, rng: random.Random) -> list[list[StanceExample]]:
     """Length-bucketed batches in random order (similar lengths share a batch: less padding)."""
     idx = list(range(len(examples)))
@@ -103,7 +159,7 @@ def _batches(examples: Sequence[StanceExample], batch_size: int, rng: random.Ran
     chunk = batch_size * 50
     out = []
     for s in range(0, len(idx), chunk):
-        part = sorted(idx[s : s + chunk], key=lambda i: len(examples[i].text) + len(examples[i].target))
+        part = sorted(idx[s : s + chunk], key=lambda i: len(examples[i].text) + len(examples[i].target) + len(examples[i].context or ""))
         out += [[examples[i] for i in part[b : b + batch_size]] for b in range(0, len(part), batch_size)]
     rng.shuffle(out)
     return out
@@ -169,6 +225,10 @@ def train(
     baseline: bool = True,
     command: str = "",
     device: str = "cpu",
+    recipe: str = "benchmarks",
+    init: str | Path | None = None,
+    news_gold: str | Path | None = None,
+    news_repeat: int = 3,
 ) -> dict[str, Any]:
     """Train, calibrate, save to ``output`` and (optionally) evaluate; return the model card dict.
 
@@ -184,13 +244,20 @@ def train(
     random.seed(seed)
     torch.manual_seed(seed)
     _set_threads(threads)
-    train_ex, calib_ex = build_training_data(data_dir, seed=seed, caps=caps)
+    train_ex, calib_ex = build_training_data(data_dir, seed=seed, caps=caps, recipe=recipe, news_gold=news_gold,
+                                             news_repeat=news_repeat)
     log.info("training pairs: %d %s", len(train_ex), dict(Counter(e.dataset for e in train_ex)))
     log.info("calibration pairs: %d %s", len(calib_ex), dict(Counter(e.dataset for e in calib_ex)))
     cfg = StanceConfig(trained_layers=trained_layers, max_length=max_length, lora_rank=lora_rank, lora_alpha=lora_alpha)
     if base_model is not None:
         cfg = replace(cfg, base_model=base_model)
-    clf = StanceClassifier(cfg)
+    if init is not None:
+        clf = StanceClassifier.from_pretrained(init, merge=False)
+        clf.config = replace(clf.config, max_length=max_length, temperature=1.0)
+        cfg = clf.config
+        trained_layers = cfg.trained_layers
+    else:
+        clf = StanceClassifier(cfg)
     if base_int8:
         log.info("int8 round trip of %d base weights", int8_roundtrip_(clf.net.encoder))
     clf.to(dev)
@@ -230,7 +297,7 @@ def train(
         if k % 50 == 0:
             _set_threads(threads)
         batch = flat[k]
-        enc = clf.encode([e.text for e in batch], [e.target for e in batch])
+        enc = clf.encode([e.text for e in batch], [e.target for e in batch], [e.context for e in batch])
         y = torch.tensor([label_id[e.label] for e in batch], device=dev)
         loss = torch.nn.functional.cross_entropy(clf.net(**enc), y)
         loss.backward()
@@ -262,7 +329,7 @@ def train(
             p.copy_(p.half().float())
     clf.net.eval()
     _set_threads(threads)
-    z = clf.logits([e.text for e in calib_ex], [e.target for e in calib_ex], batch_size=32)
+    z = clf.logits([e.text for e in calib_ex], [e.target for e in calib_ex], [e.context for e in calib_ex], batch_size=32)
     y = torch.tensor([label_id[e.label] for e in calib_ex])
     labels_ = clf.config.labels
     calib_f1 = macro_f1(gold=[labels_[i] for i in y.tolist()], pred=[labels_[i] for i in z.argmax(-1).tolist()])
@@ -273,6 +340,8 @@ def train(
     ece = expected_calibration_error(confidences=probs.max(-1).values.tolist(), correct=(probs.argmax(-1) == y).tolist())
     log.info("temperature %.3f  NLL %.4f -> %.4f  ECE %.4f", temperature, nll_before, nll_after, ece)
     clf.config = replace(clf.config, temperature=temperature)
+    if recipe == "news":  # the pipeline reads "speaker: quote" + the paragraph for such a model
+        clf.config = replace(clf.config, extra={**clf.config.extra, "inputs": "speaker+context"})
     out = clf.save_pretrained(output)
     card: dict[str, Any] = {
         "name": Path(output).name,
@@ -281,10 +350,12 @@ def train(
         "base_model": _base_description(cfg.base_model),
         "command": command,
         "seed": seed,
+        "recipe": recipe,
+        "init": str(init) if init is not None else None,
         "hyperparameters": {
             "epochs": epochs, "batch_size": batch_size, "lr": lr, "head_lr": head_lr, "trained_layers": trained_layers,
             "lora_rank": lora_rank, "lora_alpha": lora_alpha, "base_int8": base_int8,
-            "max_length": max_length, "caps": {**DEFAULT_CAPS, **(caps or {})}, "stopped_early": stopped_early,
+            "max_length": max_length, "caps": {**(NEWS_CAPS if recipe == "news" else DEFAULT_CAPS), **(caps or {})}, "stopped_early": stopped_early,
             "steps": total, "steps_done": steps_done, "device": device_name(dev),
         },
         "train_data": dict(Counter(f"{e.dataset}/{e.split}" for e in train_ex)),
@@ -301,6 +372,10 @@ def train(
             "emergent": "for->favor, against->against, observing->neutral",
             "ruw": "FAVOR->favor, AGAINST->against, NONE->neutral (two pairs per tweet: Russia, Ukraine)",
             "gwsd": "argmax of label-model probabilities: agree->favor, disagree->against, neutral->neutral",
+            **({"dse": "directed sentiment (Park et al. 2021) p->q positive -> (\"p: sentence\", q) favor, negative -> "
+                       "against, reverse directions swapped, neutral -> both directions neutral (capped)",
+                "news": "the project's news-quote gold on PolNeAR train articles (stance/evaluation/gold), "
+                        "text \"speaker: quote\", context = the quote's paragraph"} if recipe == "news" else {}),
         },
         "train_seconds": round(train_seconds, 1),
         "versions": {"python": platform.python_version(), "torch": torch.__version__, **_versions()},
@@ -473,6 +548,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--cap", action="append", default=[], metavar="NAME=N",
         help=f"override a corpus's cap on training pairs (default caps: {DEFAULT_CAPS}); N=all removes it",
     )
+    parser.add_argument("--recipe", choices=RECIPES, default="benchmarks",
+                        help="training mix: the first model's benchmarks, or news (adds VAST train, directed sentiment, news gold)")
+    parser.add_argument("--init", default=None, help="start from this saved stance model instead of the base encoder")
+    parser.add_argument("--news-gold", default=None, help="news-quote gold JSONL (default: the shipped train-article file)")
+    parser.add_argument("--news-repeat", type=int, default=3, help="times each news-gold pair is seen per epoch")
     parser.add_argument("--no-eval", action="store_true")
     parser.add_argument("--no-baseline", action="store_true", help="evaluate the model only, not the zero-shot baseline")
     parser.add_argument("--eval-only", action="store_true", help="evaluate the model in --output and rewrite its card")
@@ -492,7 +572,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         lora_rank=args.lora_rank, lora_alpha=args.lora_alpha, base_int8=args.base_int8,
         threads=args.threads, checkpoint_dir=args.checkpoint_dir, time_budget=args.time_budget, max_steps=args.max_steps,
         evaluate=not args.no_eval, baseline=not args.no_baseline, command=command, device=args.device,
-        caps=parse_caps(args.cap),
+        caps=parse_caps(args.cap), recipe=args.recipe, init=args.init, news_gold=args.news_gold,
+        news_repeat=args.news_repeat,
     )
     return 0
 
@@ -506,8 +587,8 @@ def parse_caps(items: Sequence[str]) -> dict[str, int]:
     caps: dict[str, int] = {}
     for item in items:
         name, sep, value = item.partition("=")
-        if not sep or name not in DEFAULT_CAPS:
-            raise ValueError(f"--cap takes NAME=N with NAME in {sorted(DEFAULT_CAPS)}, got {item!r}")
+        if not sep or name not in NEWS_CAPS:
+            raise ValueError(f"--cap takes NAME=N with NAME in {sorted(NEWS_CAPS)}, got {item!r}")
         caps[name] = 10**9 if value == "all" else int(value)
     return caps
 

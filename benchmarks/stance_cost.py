@@ -1,0 +1,75 @@
+"""What does stance cost per (quote, target) pair? Times the stance stage alone, as the pipeline
+runs it, for the previous default (``benchmarks``: the quote text alone) and the news model
+(``news``: "speaker: quote" plus the paragraph), in float32 and (where the CPU computes it
+natively) bfloat16, on the same quotes and targets, in one run.
+
+    python benchmarks/stance_cost.py --data ../shared/data/polnear [--targets 3] [--repeat 3]
+
+The quotes are the distinct gold quotes of the news-stance dev set (PolNeAR dev articles), each
+with its gold speaker and its paragraph; every quote is scored against ``--targets`` targets
+(Donald Trump, Hillary Clinton, the Republican Party, ...), as ``nlp(text, targets=[...])``
+does (:meth:`StanceClassifier.predict_grid`). Prints, per model and precision, the best of
+``--repeat`` passes: seconds, milliseconds per pair, and the ratio to the previous default in
+the same precision. Absolute times drift between machines; compare within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from stance._encoder import resolve_precision, store_in_precision
+from stance.data.news_stance import default_gold, read_news_stance
+from stance.pipeline import BENCHMARK_STANCE_MODEL, NEWS_STANCE_MODEL
+from stance.targets import StanceClassifier
+
+TARGETS = ["Donald Trump", "Hillary Clinton", "the Republican Party", "Barack Obama", "the news media"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=None, help="PolNeAR folder (default: $STANCE_DATA/polnear or ../shared/data/polnear)")
+    ap.add_argument("--targets", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    seen: dict[tuple[str, int], tuple[str, str, str]] = {}
+    for ex in read_news_stance(default_gold("dev"), args.data):
+        text, _, context = ex.as_pair()
+        seen.setdefault((ex.doc, ex.content_start), (ex.quote, text, context))
+    pairs = list(seen.values())
+    targets = TARGETS[: args.targets]
+    precisions = ["float32"] + (["bfloat16"] if resolve_precision("auto", "cpu") == "bfloat16" else [])
+    out: dict[str, object] = {"quotes": len(pairs), "targets": len(targets), "pairs": len(pairs) * len(targets)}
+    base: dict[str, float] = {}
+    for precision in precisions:
+        for name, path in (("benchmarks", BENCHMARK_STANCE_MODEL), ("news", NEWS_STANCE_MODEL)):
+            clf = StanceClassifier.from_pretrained(path)
+            clf.precision = precision
+            store_in_precision(clf.net, precision)
+            news = clf.config.extra.get("inputs") == "speaker+context"
+            texts = [p[1] if news else p[0] for p in pairs]
+            contexts = [p[2] for p in pairs] if news else None
+            best = float("inf")
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                clf.predict_grid(texts, targets, contexts)
+                best = min(best, time.perf_counter() - t0)
+            key = f"{name}/{precision}"
+            if name == "benchmarks":
+                base[precision] = best
+            out[key] = {
+                "seconds": round(best, 2),
+                "ms_per_pair": round(1000 * best / (len(pairs) * len(targets)), 2),
+                "ratio_to_benchmarks": round(best / base[precision], 2),
+            }
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
