@@ -326,17 +326,30 @@ def test_shipped_news_gold_files_are_well_formed() -> None:
         assert r["decided"] == "adjudicated" or r["label"] == r["pass_labels"][0]
     assert len({r["target"] for r in dev}) >= 8  # people, parties, policies, organisations
     assert not {r["doc"] for r in dev} & {r["doc"] for r in train}
+    assert {r["target_source"] for r in train} == {"catalogue", "annotator"}
+    by_article: dict[tuple[str, str], set[int]] = {}
+    for r in train:  # every quote of an article is labelled for every target of that article
+        by_article.setdefault((r["doc"], r["target"]), set()).add(r["q"])
+    quotes = {d: set().union(*(q for (d2, _), q in by_article.items() if d2 == d)) for d, _ in by_article}
+    assert all(q == quotes[d] for (d, _), q in by_article.items())
 
 
 @pytest.mark.skipif(not (POLNEAR / "dev").is_dir(), reason="PolNeAR not beside the checkout")
 def test_shipped_news_gold_matches_polnear() -> None:
-    from stance.data.polnear import read_polnear
+    from stance.data.polnear import parse_ann
 
     for split in ("dev", "train"):
-        arts = {a.id: a for a in read_polnear(POLNEAR, split)}
-        for r in _records(f"polnear_{split}_stance.jsonl"):
+        records = _records(f"polnear_{split}_stance.jsonl")
+        arts = {}
+        for doc in sorted({r["doc"] for r in records}):  # only the articles the gold names
+            text = (POLNEAR / split / "text" / f"{doc}.txt").read_text(encoding="utf-8")
+            first = sorted((POLNEAR / split / "attributions").glob(f"{doc}_*.ann"))[0]
+            arts[doc] = PolnearArticle(doc, text, parse_ann(first.read_text(encoding="utf-8"), text), first.stem.rpartition("_")[2])
+        targets = {doc: article_targets(art.text) for doc, art in arts.items()}
+        for r in records:
             art = arts[r["doc"]]
             assert f"{art.id}_{art.annotator}" == r["annotator_file"]
             assert any(att.content and att.content[0][0] == r["content_start"] and att.content[-1][1] == r["content_end"]
                        for att in art.attributions)
-            assert r["target"] in article_targets(art.text)
+            if r.get("target_source", "catalogue") == "catalogue":
+                assert r["target"] in targets[art.id]
