@@ -55,11 +55,15 @@ class PipelineConfig:
     accepted; a longer one raises :class:`~stance.errors.DocumentTooLargeError` (never a
     silent cut). ``progress``: show a progress bar in :meth:`Pipeline.pipe` (``None``: only
     for 50 documents or more). ``stance_model``: the (quote, target, context) stance
-    classifier used when targets are given — ``"default"`` (``stance/models/stance-minilm``),
-    a saved directory, or ``None`` (asking for targets then raises
-    :class:`~stance.errors.StanceModelUnavailableError`). ``stance_context``: also give the
-    classifier the quote's paragraph and speaker (off: the shipped model was trained on
-    (text, target) pairs alone, and context lowered its confidence in spot checks).
+    classifier used when targets are given — ``"default"`` = ``"news"``
+    (``stance/models/stance-news``: trained on news quotes with their speaker and paragraph),
+    ``"benchmarks"`` (``stance/models/stance-minilm``, the first model: tweets, comments and
+    headlines, quote text only), a saved directory, or ``None`` (asking for targets then raises
+    :class:`~stance.errors.StanceModelUnavailableError`). ``stance_context``: what the
+    classifier reads of a quote — ``None`` (as the model was trained: ``"speaker: quote"`` and the
+    quote's paragraph with the quote cut out, for a model whose config says
+    ``extra["inputs"] == "speaker+context"``; the quote text alone otherwise), ``True`` (speaker and
+    paragraph whatever the model) or ``False`` (the quote text alone).
     ``precision``: arithmetic of the two transformer models at inference — ``"auto"`` (bfloat16
     where the hardware computes it natively: CPUs with AMX, bf16 GPUs; float32 elsewhere),
     ``"float32"`` (bit-for-bit the numbers in the model cards) or ``"bfloat16"``. On PolNeAR
@@ -78,7 +82,7 @@ class PipelineConfig:
 
     quote_model: str | None = "default"
     stance_model: str | None = "default"
-    stance_context: bool = False
+    stance_context: bool | None = None
     spacy_model: str = DEFAULT_SPACY_MODEL
     max_chars: int = DEFAULT_MAX_CHARS
     progress: bool | None = None
@@ -127,11 +131,13 @@ class _Batch:
 ACCURATE_QUOTE_MODEL = Path(__file__).parent / "models" / "attribution-tagger-mpnet"
 FAST_QUOTE_MODEL = Path(__file__).parent / "models" / "attribution-tagger"
 DEFAULT_QUOTE_MODEL = ACCURATE_QUOTE_MODEL
-DEFAULT_STANCE_MODEL = Path(__file__).parent / "models" / "stance-minilm"
+NEWS_STANCE_MODEL = Path(__file__).parent / "models" / "stance-news"
+BENCHMARK_STANCE_MODEL = Path(__file__).parent / "models" / "stance-minilm"
+DEFAULT_STANCE_MODEL = NEWS_STANCE_MODEL
 #: the names that ``quote_model`` / ``stance_model`` accept for a shipped model
 _SHIPPED: dict[str, dict[str, Path]] = {
     "quote_model": {"default": DEFAULT_QUOTE_MODEL, "accurate": ACCURATE_QUOTE_MODEL, "fast": FAST_QUOTE_MODEL},
-    "stance_model": {"default": DEFAULT_STANCE_MODEL},
+    "stance_model": {"default": DEFAULT_STANCE_MODEL, "news": NEWS_STANCE_MODEL, "benchmarks": BENCHMARK_STANCE_MODEL},
 }
 
 
@@ -474,16 +480,24 @@ class Pipeline:
         return docs
 
     def _score_stance(self, docs: list[Document], targets: Sequence[str]) -> list[Document]:
-        """Every quote of every document against every target, in one batched pass (with the
-        quote's paragraph and speaker as context when ``stance_context`` is on)."""
+        """Every quote of every document against every target, in one batched pass: the model
+        reads ``"speaker: quote"`` and the quote's paragraph (the quote cut out) when it was trained
+        so, or when ``stance_context`` asks for it; the quote text alone otherwise."""
+        from stance.data.news_stance import quote_context
+
         quotes = [(d, q) for d in docs for q in d.quotes]
         if not quotes:
             return docs
-        contexts = (
-            [f"{q.speaker.name}: {_paragraph(d.text, q.start, q.end)}" for d, q in quotes]
-            if self.config.stance_context else None
-        )
-        scores = self.stance.predict_grid([q.text for _, q in quotes], list(targets), contexts)
+        clf = self.stance
+        use_context = self.config.stance_context
+        if use_context is None:
+            use_context = clf.config.extra.get("inputs") == "speaker+context"
+        texts = [q.text for _, q in quotes]
+        contexts = None
+        if use_context:
+            texts = [f"{q.speaker.name}: {q.text}" if q.speaker.name else q.text for _, q in quotes]
+            contexts = [quote_context(d.text, q.start, q.end) for d, q in quotes]
+        scores = clf.predict_grid(texts, list(targets), contexts)
         it = iter(scores)
         return [
             replace(d, quotes=tuple(replace(q, stance=next(it)) for q in d.quotes)) if d.quotes else d
@@ -506,15 +520,6 @@ class Pipeline:
         frames = [d.to_pandas().assign(doc=key) for d, key in zip(docs, keys, strict=True)]
         out = pd.concat(frames, ignore_index=True) if frames else Document("").to_pandas()
         return out
-
-
-def _paragraph(text: str, start: int, end: int, limit: int = 1500) -> str:
-    """The paragraph(s) holding ``text[start:end]``, cut to ``limit`` characters around it."""
-    a = text.rfind("\n", 0, start) + 1
-    b = text.find("\n", end)
-    b = len(text) if b < 0 else b
-    a, b = max(a, start - limit // 2), min(b, end + limit // 2)
-    return " ".join(text[a:b].split())
 
 
 def _without_blank_source(text: str, rq: RawQuote) -> RawQuote:

@@ -400,7 +400,7 @@ def _versions() -> dict[str, str]:
 
 
 EVAL_SPLITS = (
-    ("semeval", "test"), ("vast", "test"), ("fnc1", "competition_test"), ("emergent", "test"), ("ruw", "val"), ("gwsd", "test"),
+    ("news", "dev"), ("semeval", "test"), ("vast", "test"), ("fnc1", "competition_test"), ("emergent", "test"), ("ruw", "val"), ("gwsd", "test"),
 )
 
 
@@ -472,7 +472,7 @@ def write_model_card(out: Path, card: dict[str, Any]) -> None:
     lines += [f"- **{k}**: {v}" for k, v in card["label_mapping"].items()]
     lines += [
         "",
-        "## Results (public test splits; RUW val; 95% bootstrap intervals)",
+        "## Results (news: our PolNeAR dev set, article-level bootstrap; public test splits; RUW val; 95% bootstrap intervals)",
         "",
         "Zero-shot baseline: the same base encoder without stance training, cosine similarity of the text embedding to "
         "'I support {target}.' / 'I oppose {target}.' / 'This is about {target}.' (argmax).",
@@ -505,8 +505,13 @@ def write_model_card(out: Path, card: dict[str, Any]) -> None:
         "",
         "Caveats: Emergent and FNC-1 overlap (FNC-1 was built from Emergent). FNC-1 relatedness (unrelated vs related) is "
         "decided by a logistic regression over TF-IDF and sentence-embedding similarities fitted on FNC-1 train "
-        "(stance.evaluation.stance_eval.LearnedRelatedness), the same for the model and the baseline. VAST has no train "
-        "split here, so VAST dev is training data and VAST test topics marked few-shot may appear in dev.",
+        "(stance.evaluation.stance_eval.LearnedRelatedness), the same for the model and the baseline. "
+        + ("VAST: trained on the official train split, 300 VAST dev pairs used for calibration. News: the dev set "
+           "(stance/evaluation/gold/polnear_dev_stance.jsonl, PolNeAR dev articles) selects models; training used "
+           "PolNeAR train articles only."
+           if card.get("recipe") == "news" else
+           "VAST has no train split in this recipe, so VAST dev is training data and VAST test topics marked "
+           "few-shot may appear in dev."),
         "",
     ]
     (out / "model_card.md").write_text("\n".join(lines), encoding="utf-8")
