@@ -353,3 +353,74 @@ def test_shipped_news_gold_matches_polnear() -> None:
                        for att in art.attributions)
             if r.get("target_source", "catalogue") == "catalogue":
                 assert r["target"] in targets[art.id]
+
+
+# ---------------------------------------------------------------------------- pipeline inputs
+ARTICLE = 'Mara Vell attacked the plan.\n\n"We will never accept it," Mara Vell said.\n\nThe Kremlin said the plan was dead.'
+
+
+@pytest.mark.parametrize(
+    ("extra", "stance_context", "with_context"),
+    [
+        ({"inputs": "speaker+context"}, None, True),  # a news model: as it was trained
+        ({}, None, False),  # the benchmarks model reads the quote alone
+        ({}, True, True),  # forced on
+        ({"inputs": "speaker+context"}, False, False),  # forced off (cheaper)
+    ],
+)
+def test_pipeline_gives_a_news_model_speaker_and_paragraph(
+    tiny_clf: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: dict, stance_context: bool | None,  # noqa: F811
+    with_context: bool,
+) -> None:
+    from dataclasses import replace
+
+    from stance.targets import StanceClassifier
+
+    tiny_clf.config = replace(tiny_clf.config, extra=extra)  # type: ignore[attr-defined]
+    path = tiny_clf.save_pretrained(tmp_path / "m")  # type: ignore[attr-defined]
+    seen: dict[str, object] = {}
+    real = StanceClassifier.predict_grid
+
+    def spy(self: StanceClassifier, texts: list, targets: list, contexts: object = None, **kw: object) -> object:
+        seen.update(texts=texts, contexts=contexts)
+        return real(self, texts, targets, contexts, **kw)
+
+    monkeypatch.setattr(StanceClassifier, "predict_grid", spy)
+    doc = stance.load(quote_model=None, stance_model=str(path), stance_context=stance_context)(ARTICLE, targets=["the plan"])
+    quote = next(q for q in doc.quotes if "never accept" in q.text)
+    i = doc.quotes.index(quote)
+    if with_context:
+        assert seen["texts"][i] == f"{quote.speaker.name}: {quote.text}"  # type: ignore[index]
+        context = seen["contexts"][i]  # type: ignore[index]
+        assert "never accept" not in context and "said" in context and "Kremlin" not in context
+    else:
+        assert seen["texts"][i] == quote.text and seen["contexts"] is None  # type: ignore[index]
+
+
+# ---------------------------------------------------------------------------- the shipped model
+_NAMES = [  # invented names from several cultures: the labels must not depend on knowing them
+    ("Mara Vell", "Vell", "Tomas Okonkwo", "Okonkwo"), ("Aiko Tanaka", "Tanaka", "Rafael Mendoza", "Mendoza"),
+    ("Ingrid Solberg", "Solberg", "Kwame Asante", "Asante"), ("Priya Raman", "Raman", "Dmitri Volkov", "Volkov"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "context", "label"),
+    [
+        ('{A}: "{b} is a liar and a disgrace to this country,"', "{B}", "Senator {AF} attacked her rival on Monday. … she said.", "against"),
+        ('{A}: "{b} will make this country strong again. I trust him completely,"', "{B}",
+         "At a rally, {AF}, a longtime ally of {b}, spoke. … she said.", "favor"),
+        ('{A}: "The hearing is scheduled for Tuesday,"', "{B}", "{AF}, a court spokeswoman, said of the case against {b}. …", "neutral"),
+        ('{A}: "We will never accept his plan,"', "{B}", "{AF} rejected the tax plan that {b} announced last week. … she said.", "against"),
+    ],
+)
+def test_shipped_news_model_does_not_depend_on_knowing_the_names(text: str, target: str, context: str, label: str) -> None:
+    from stance.pipeline import NEWS_STANCE_MODEL
+    from stance.targets import StanceClassifier
+
+    clf = StanceClassifier.from_pretrained(NEWS_STANCE_MODEL)
+    assert clf.config.extra["inputs"] == "speaker+context"
+    for a_full, a, b_full, b in _NAMES:
+        f = {"A": a, "AF": a_full, "b": b, "B": b_full}
+        got = clf.predict([text.format(**f)], [target.format(**f)], [context.format(**f)])[0]
+        assert str(got.label) == label, (a_full, b_full, got)
