@@ -376,8 +376,8 @@ class StanceEvaluator:
             from stance.data.news_stance import target_named
 
             named = [target_named(str(e.extras["quote"]), e.target) for e in exs]
-            for flag, name in ((True, "target_named"), (False, "target_not_named")):
-                idx = [i for i, v in enumerate(named) if v == flag]
+            for is_named, name in ((True, "target_named"), (False, "target_not_named")):
+                idx = [i for i, v in enumerate(named) if v == is_named]
                 g, p = [gold[i] for i in idx], [pred[i] for i in idx]
                 res[f"macro_f1_{name}"] = macro_f1(gold=g, pred=p)
                 res[f"n_{name}"] = len(idx)
