@@ -1,4 +1,4 @@
-"""The analyzer: text -> quotes -> canonical speakers (-> stance, once a stance model ships).
+"""The analyzer: text -> quotes -> canonical speakers -> stance toward the targets you name.
 
 >>> import stance
 >>> nlp = stance.load()

@@ -94,7 +94,7 @@ class StanceExample:
     split: str
     group: str = ""  # grouping key for group-aware splits (topic, body, claim, tweet)
     extras: dict[str, Any] = field(default_factory=dict)
-    context: str | None = None  # the paragraph around a news quote (``None`` elsewhere)
+    context: str | None = None  # the paragraph around a news quote, quote cut out (``None`` elsewhere)
 
     def __post_init__(self) -> None:
         if self.label not in LABELS:
@@ -349,7 +349,7 @@ def read_news_quotes(
     data_dir: str | os.PathLike[str] | None = None, split: str = "train", *, gold: str | os.PathLike[str] | None = None
 ) -> list[StanceExample]:
     """The project's news-quote stance gold (PolNeAR quotes x targets), text = ``"speaker: quote"``,
-    context = the quote's paragraph. ``gold`` defaults to the shipped file of ``split``
+    context = the quote's paragraph with the quote cut out (:func:`~stance.data.news_stance.quote_context`). ``gold`` defaults to the shipped file of ``split``
     (``stance/evaluation/gold/polnear_{split}_stance.jsonl``); PolNeAR is read from
     ``data_dir/polnear``."""
     from stance.data.news_stance import default_gold, read_news_stance
