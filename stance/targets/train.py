@@ -375,7 +375,8 @@ def train(
             **({"dse": "directed sentiment (Park et al. 2021) p->q positive -> (\"p: sentence\", q) favor, negative -> "
                        "against, reverse directions swapped, neutral -> both directions neutral (capped)",
                 "news": "the project's news-quote gold on PolNeAR train articles (stance/evaluation/gold), "
-                        "text \"speaker: quote\", context = the quote's paragraph"} if recipe == "news" else {}),
+                        "text \"speaker: quote\", context = the quote's paragraph with the quote cut out"}
+               if recipe == "news" else {}),
         },
         "train_seconds": round(train_seconds, 1),
         "versions": {"python": platform.python_version(), "torch": torch.__version__, **_versions()},
