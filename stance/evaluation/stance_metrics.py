@@ -200,8 +200,8 @@ def group_bootstrap_ci(
 
     >>> group_bootstrap_ci(gold=["favor"] * 4, pred=["favor"] * 4, groups=["a", "a", "b", "b"], metric=accuracy)
     (1.0, 1.0)
-    >>> lo, hi = group_bootstrap_ci(gold=["favor", "against"] * 20, pred=["favor"] * 40,
-    ...                             groups=[str(i // 4) for i in range(40)], metric=accuracy)
+    >>> lo, hi = group_bootstrap_ci(gold=["favor"] * 40, pred=["favor"] * 20 + ["against"] * 20,
+    ...                             groups=[str(i // 10) for i in range(40)], metric=accuracy)
     >>> lo < 0.5 < hi
     True
     """
