@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from stance._encoder import PRECISIONS
 from stance.errors import StanceError
+from stance.pipeline import NO_MODEL
 
 logger = logging.getLogger("stance.cli")
 
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--parse-processes", type=int, default=None, metavar="N",
                    help="spaCy worker processes (default: 2 on a machine with 2 or more cores, else 1; same output)")
     _precision_option(a)
+    _device_option(a)
     a.add_argument("--errors", metavar="FILE", help="write error records here instead of stderr")
     a.add_argument("--keep-going", action="store_true", help="analyse every document even after a failure")
     a.add_argument("--resume", action="store_true", help="continue an interrupted run writing to the same -o FILE")
@@ -70,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--stance-model", default="default", metavar="DIR|default", help="the shipped classifier or a saved one")
     sc.add_argument("--batch-size", type=int, default=32)
     _precision_option(sc)
+    _device_option(sc)
 
     e = sub.add_parser("evaluate", help="score against labelled data")
     esub = e.add_subparsers(dest="task", required=True)
@@ -138,6 +141,14 @@ def _precision_option(parser: argparse.ArgumentParser, default: str = "auto") ->
     )
 
 
+def _device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device", default="cpu", metavar="cpu|cuda|auto",
+        help="where the models run: cpu (default), cuda or cuda:N (an error when there is no such GPU), "
+             "or auto (the GPU where there is one, else the CPU)",
+    )
+
+
 def _speaker_model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speaker-model", default="default", metavar="DIR|default|none",
                         help="pronoun ranker for he/she speakers: the shipped learned one (default), a saved "
@@ -153,7 +164,7 @@ def resolver_config(value: str) -> Any:
 
 def model_option(value: str) -> str | None:
     """A ``--*-model`` value: ``none``/``rules`` mean no model, anything else is passed on."""
-    return None if value.lower() in ("none", "rules") else value
+    return None if value.lower() in NO_MODEL else value
 
 
 def _open(path: str, resume: bool) -> IO[str]:
@@ -168,6 +179,7 @@ def _analyze(args: argparse.Namespace) -> int:
     config: dict[str, Any] = {
         "quote_model": model_option(args.quote_model), "stance_model": model_option(args.stance_model),
         "precision": args.precision, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model),
+        "device": args.device,
         "parse_processes": args.parse_processes or min(2, os.cpu_count() or 1),
     }
     if config["parse_processes"] > 1:
@@ -337,7 +349,7 @@ def _score(args: argparse.Namespace) -> int:
     frame, kind = _read_table(args.path)
     if args.stance_model.lower() in ("none", "rules"):
         raise ValueError("stance score needs a stance model: --stance-model default or a saved directory")
-    nlp = stance.load(quote_model=None, stance_model=args.stance_model, precision=args.precision)
+    nlp = stance.load(quote_model=None, stance_model=args.stance_model, precision=args.precision, device=args.device)
     out = nlp.stance.predict_frame(
         frame, text_column=args.text_column, target_column=args.target_column,
         context_column=args.context_column, batch_size=args.batch_size,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Generator, Iterable, Iterator, Sequence, Sized
@@ -39,6 +40,10 @@ __all__ = ["PipelineConfig", "Pipeline", "load"]
 
 #: documents longer than this (characters) are refused with :class:`DocumentTooLargeError`
 DEFAULT_MAX_CHARS = 2_000_000
+#: the values of ``quote_model`` / ``stance_model`` (and the CLI's ``--*-model``) that mean no model
+NO_MODEL = ("none", "rules")
+#: the devices :class:`PipelineConfig` accepts
+_DEVICE = re.compile(r"cpu|auto|cuda(:\d+)?")
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,12 @@ class PipelineConfig:
     between blank lines, lines of at most about 100 characters, as in Project Gutenberg books)
     is read with its line breaks inside paragraphs as spaces; offsets and quote texts still
     index the original text (see :mod:`stance.quotes._dialogue`).
+    ``device``: where the two transformer models run — ``"cpu"`` (default), ``"cuda"`` (or
+    ``"cuda:N"``; :meth:`Pipeline` refuses it with a clear ``ValueError`` when torch sees no such
+    GPU, never a silent fall-back to the CPU) or ``"auto"`` (the GPU where there is one, the CPU
+    otherwise). spaCy and the rules always run on the CPU.
+    ``"none"`` (any case) for ``quote_model`` or ``stance_model`` means ``None``, as the CLI's
+    ``--quote-model none``.
     """
 
     quote_model: str | None = "default"
@@ -90,6 +101,7 @@ class PipelineConfig:
     prefetch: bool = True
     parse_processes: int = 1
     dialogue: bool = False
+    device: str = "cpu"
     extractor: ExtractorConfig = field(default_factory=ExtractorConfig)
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
 
@@ -102,8 +114,13 @@ class PipelineConfig:
             raise ValueError(f"PipelineConfig.precision must be one of {PRECISIONS}, got {self.precision!r}")
         if not isinstance(self.spacy_model, str) or not self.spacy_model:
             raise ValueError("PipelineConfig.spacy_model must name an installed spaCy model")
+        if not isinstance(self.device, str) or not _DEVICE.fullmatch(self.device):
+            raise ValueError(f"PipelineConfig.device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}")
         for name in ("quote_model", "stance_model"):
             value = getattr(self, name)
+            if isinstance(value, str) and value.lower() in NO_MODEL:
+                object.__setattr__(self, name, None)
+                continue
             if value is not None and value not in _SHIPPED[name] and (
                 not isinstance(value, (str, os.PathLike)) or not os.path.isdir(value)
             ):
@@ -173,6 +190,8 @@ class Pipeline:
 
     def __init__(self, config: PipelineConfig | None = None) -> None:
         self.config = config or PipelineConfig()
+        #: where the transformer models run (``"cpu"``, ``"cuda"``, ``"cuda:1"``): ``config.device`` resolved
+        self.device = _resolve_device(self.config.device)
         self._extractor: RuleExtractor | HybridExtractor | None = None
         self._stance: Any = None  # a stance.targets.StanceClassifier once loaded
         self.resolver = RuleResolver(self.config.resolver)
@@ -202,7 +221,7 @@ class Pipeline:
 
                 path = _SHIPPED["quote_model"].get(str(self.config.quote_model), Path(self.config.quote_model))
                 # adapters (if any) folded into the base weights: as fast as the base encoder
-                tagger = AttributionTagger.from_pretrained(path).merge_adapters()
+                tagger = AttributionTagger.from_pretrained(path).merge_adapters().to(self.device)
                 tagger.precision = resolve_precision(self.config.precision, tagger.device)
                 store_in_precision(tagger.model, tagger.precision, tagger.device)
                 linker = RelationLinker.from_pretrained(path) if RelationLinker.exists(path) else None
@@ -227,7 +246,7 @@ class Pipeline:
                 )
             from stance.targets import StanceClassifier
 
-            clf = StanceClassifier.from_pretrained(path)
+            clf = StanceClassifier.from_pretrained(path).to(self.device)
             clf.precision = resolve_precision(self.config.precision, clf.device)
             store_in_precision(clf.net, clf.precision, clf.device)
             self._stance = clf
@@ -251,7 +270,7 @@ class Pipeline:
         speakers = "rules" if ranker is None else f"rules+ranker({Path(ranker).name})"
         return (
             f"Pipeline(quotes={model}, speakers={speakers}, spacy_model={self.config.spacy_model!r}, "
-            f"precision={self.config.precision!r})"
+            f"precision={self.config.precision!r}, device={self.device!r})"
         )
 
     # -- public API ----------------------------------------------------------------------------
@@ -262,7 +281,10 @@ class Pipeline:
     def __call__(self, data: list[str], *, targets: Sequence[str] | None = ...) -> list[Document]: ...
 
     @overload
-    def __call__(self, data: pd.DataFrame, *, targets: Sequence[str] | None = ..., text_column: str = ..., id_column: str | None = ...) -> pd.DataFrame: ...
+    def __call__(
+        self, data: pd.DataFrame, *, targets: Sequence[str] | None = ..., text_column: str = ...,
+        id_column: str | None = ..., errors: str = ...,
+    ) -> pd.DataFrame: ...
 
     def __call__(
         self,
@@ -273,7 +295,15 @@ class Pipeline:
         text_column: str = "text",
         id_column: str | None = None,
         batch_size: int = 16,
+        errors: str = "raise",
     ) -> Any:
+        """Analyse ``data``; see the class docstring for what each input type gives.
+
+        For a DataFrame (or Dataset): ``errors="raise"`` (default) raises on the first document
+        that cannot be analysed; ``errors="skip"`` adds the columns ``error`` and ``message``
+        (null on quote rows) and gives each failed document one row with ``doc``, ``error``,
+        ``message`` and its input columns set, as ``stance.spark``'s ``errors="keep"``.
+        """
         if isinstance(data, (str, bytes)):
             wanted = self._targets(targets)
             return self._analyze(self._prepare([_check_text(data)], [id]), targets=wanted)[0]
@@ -284,15 +314,15 @@ class Pipeline:
         except ImportError:  # pragma: no cover - core dependency
             pd = None
         if pd is not None and isinstance(data, pd.DataFrame):
-            return self._analyze_frame(data, targets, text_column, id_column, batch_size)
+            return self._analyze_frame(data, targets, text_column, id_column, batch_size, errors)
         if type(data).__name__ == "Dataset" and hasattr(data, "column_names") and hasattr(data, "to_pandas"):
             from datasets import Dataset
 
             # a datasets.Dataset of articles -> a Dataset of quotes, as for a DataFrame
-            frame = data.select_columns([c for c in (text_column, id_column) if c and c in data.column_names]).to_pandas()
-            if text_column not in frame.columns:
+            if text_column not in data.column_names:
                 raise KeyError(f"no column {text_column!r} in the Dataset (columns: {data.column_names})")
-            quotes = self._analyze_frame(frame, targets, text_column, id_column, batch_size)
+            frame = data.to_pandas()
+            quotes = self._analyze_frame(frame, targets, text_column, id_column, batch_size, errors)
             return Dataset.from_pandas(quotes, preserve_index=False)
         raise TypeError(
             f"cannot analyse a {type(data).__name__}: pass a str, a list of str, a pandas DataFrame "
@@ -506,20 +536,74 @@ class Pipeline:
 
     def _analyze_frame(
         self, frame: pd.DataFrame, targets: Sequence[str] | None, text_column: str,
-        id_column: str | None, batch_size: int,
+        id_column: str | None, batch_size: int, errors: str = "raise",
     ) -> pd.DataFrame:
+        """One row per quote: the quote columns of :meth:`Document.to_pandas`, ``doc`` the row's
+        key, then every input column but ``text_column`` (an input column named like one of the
+        quote columns gets the suffix ``_input``)."""
         import pandas as pd
 
+        if errors not in ("raise", "skip"):
+            raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
         if text_column not in frame.columns:
             raise KeyError(f"no column {text_column!r} in the DataFrame; pass text_column=<name> (columns: {list(frame.columns)})")
         if id_column is not None and id_column not in frame.columns:
             raise KeyError(f"no column {id_column!r} in the DataFrame")
-        keys = frame[id_column] if id_column is not None else frame.index
+        keys = list(frame[id_column] if id_column is not None else frame.index)
         texts = ["" if pd.isna(t) else t for t in frame[text_column]]
-        docs = self.pipe(texts, targets=targets, batch_size=batch_size, ids=[str(k) for k in keys])
-        frames = [d.to_pandas().assign(doc=key) for d, key in zip(docs, keys, strict=True)]
-        out = pd.concat(frames, ignore_index=True) if frames else Document("").to_pandas()
-        return out
+        docs = self.pipe(texts, targets=targets, batch_size=batch_size, ids=[str(k) for k in keys], errors=errors)
+        frames: list[pd.DataFrame] = []
+        positions: list[int] = []
+        failed = False
+        for k, (d, key) in enumerate(zip(docs, keys, strict=True)):
+            record = d.error_record()
+            if record is not None:
+                logger.warning("document %r could not be analysed: %s", key, d.error)
+                part = pd.DataFrame([{"doc": key, "error": record["error"], "message": record["message"]}])
+                failed = True
+            else:
+                part = d.to_pandas().assign(doc=key)
+            frames.append(part)
+            positions += [k] * len(part)
+        base = list(Document("").to_pandas().columns)
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=base)
+        errs = ["error", "message"] if errors == "skip" else []
+        stance_columns = [c for c in out.columns if c not in base and c not in errs]
+        out = out.reindex(columns=base + stance_columns + errs)
+        if errs and not failed:
+            out[errs] = None
+        meta = frame.drop(columns=[text_column]).iloc[positions].reset_index(drop=True)
+        taken = set(out.columns)
+        renames = {}
+        for name in meta.columns:
+            if name in taken:
+                new = f"{name}_input"
+                while new in taken or new in meta.columns:
+                    new += "_input"
+                renames[name] = new
+                taken.add(new)
+        return pd.concat([out, meta.rename(columns=renames)], axis=1)
+
+
+def _resolve_device(device: str) -> str:
+    """The device a config's ``device`` names: ``"auto"`` is the first GPU where torch sees one,
+    else the CPU; ``"cuda"``/``"cuda:N"`` without such a GPU raises ``ValueError`` (no silent
+    fall-back: a run meant for a GPU would be many times slower). torch is imported only off the CPU."""
+    if device == "cpu":
+        return device
+    import torch
+
+    available = torch.cuda.is_available()
+    if device == "auto":
+        return "cuda" if available else "cpu"
+    index = int(device.partition(":")[2] or 0)
+    if not available or index >= torch.cuda.device_count():
+        seen = f"{torch.cuda.device_count()} CUDA GPU(s)" if available else "no CUDA GPU"
+        raise ValueError(
+            f"device={device!r} but torch sees {seen} (torch {torch.__version__}); pass device='cpu', "
+            "or device='auto' for the GPU where there is one and the CPU otherwise"
+        )
+    return device
 
 
 def _without_blank_source(text: str, rq: RawQuote) -> RawQuote:
@@ -555,17 +639,47 @@ def _assemble(text: str, doc_id: str | None, raw: list[RawQuote], res: Resolutio
     return Document(text=text, quotes=ordered, speakers=tuple(speakers[c] for c in order), id=doc_id)
 
 
-def load(**config: Any) -> Pipeline:
-    """The default pipeline, fully offline. Keyword arguments override :class:`PipelineConfig` fields.
+def load(
+    *,
+    quote_model: str | os.PathLike[str] | None = "default",
+    stance_model: str | os.PathLike[str] | None = "default",
+    stance_context: bool | None = None,
+    spacy_model: str = DEFAULT_SPACY_MODEL,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    progress: bool | None = None,
+    precision: str = "auto",
+    prefetch: bool = True,
+    parse_processes: int = 1,
+    dialogue: bool = False,
+    device: str = "cpu",
+    extractor: ExtractorConfig | None = None,
+    resolver: ResolverConfig | None = None,
+    **unknown: Any,
+) -> Pipeline:
+    """The default pipeline, fully offline; each option is the :class:`PipelineConfig` field of the
+    same name, with the same default (``extractor`` / ``resolver``: ``None`` = their default configs).
+
+    ``quote_model``: ``"default"`` = ``"accurate"``, ``"fast"``, a saved tagger directory, or
+    ``None`` / ``"none"`` for the rules alone. ``stance_model``: ``"default"`` = ``"news"``,
+    ``"benchmarks"``, a saved directory, or ``None`` / ``"none"``. ``device``: ``"cpu"``,
+    ``"cuda"`` (``"cuda:N"``; a ``ValueError`` here when torch sees no such GPU) or ``"auto"``
+    (the GPU where there is one, else the CPU). An unknown option raises ``TypeError`` naming
+    the known ones.
 
     >>> load(max_chars=0)
     Traceback (most recent call last):
     ...
     ValueError: PipelineConfig.max_chars must be a positive int, got 0
     """
-    try:
-        cfg = PipelineConfig(**config)
-    except TypeError as err:
+    if unknown:
         names = ", ".join(PipelineConfig.__dataclass_fields__)
-        raise TypeError(f"unknown option for stance.load(): {err}; options are {names}") from None
+        raise TypeError(f"unknown option for stance.load(): {', '.join(map(repr, unknown))}; options are {names}")
+    cfg = PipelineConfig(
+        quote_model=os.fspath(quote_model) if isinstance(quote_model, os.PathLike) else quote_model,
+        stance_model=os.fspath(stance_model) if isinstance(stance_model, os.PathLike) else stance_model,
+        stance_context=stance_context, spacy_model=spacy_model, max_chars=max_chars, progress=progress,
+        precision=precision, prefetch=prefetch, parse_processes=parse_processes, dialogue=dialogue,
+        device=device, extractor=extractor if extractor is not None else ExtractorConfig(),
+        resolver=resolver if resolver is not None else ResolverConfig(),
+    )
     return Pipeline(cfg)

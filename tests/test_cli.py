@@ -149,3 +149,36 @@ def test_dialogue_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str], flag:
     rc, out, _ = run(capsys, "analyze", str(f), *flag)
     assert rc == 0
     assert [json.loads(line)["speaker"] for line in out.splitlines()] == speakers
+
+
+@pytest.mark.parametrize(
+    ("command", "device", "rc", "message"),
+    [
+        ("analyze", "cpu", 0, ""),
+        ("analyze", "auto", 0, ""),  # no GPU here: the CPU
+        ("analyze", "cuda", 1, "device='cuda' but torch sees no CUDA GPU"),
+        ("analyze", "cuda:1", 1, "device='cuda:1' but torch sees no CUDA GPU"),
+        ("analyze", "gpu", 1, "device must be 'cpu', 'cuda', 'cuda:N' or 'auto'"),
+        ("score", "cuda", 1, "device='cuda' but torch sees no CUDA GPU"),
+        ("score", "tpu", 1, "device must be"),
+    ],
+)
+def test_device_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    command: str, device: str, rc: int, message: str,
+) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    if command == "analyze":
+        f = tmp_path / "a.txt"
+        f.write_text(ARTICLE, encoding="utf-8")
+    else:
+        f = tmp_path / "pairs.csv"
+        f.write_text("text,target\nWe back it.,the plan\n", encoding="utf-8")
+    got, out, err = run(capsys, command, str(f), "--device", device)
+    assert got == rc and message in err
+    if rc == 0:
+        assert [json.loads(line)["speaker"] for line in out.splitlines()] == ["Jane Doe", "Kremlin"]
+    else:
+        assert out == ""
