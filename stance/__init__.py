@@ -8,8 +8,18 @@
 """
 
 from stance.aggregate import speaker_stances
+from stance.attribution import ResolverConfig
 from stance.display.html import render
-from stance.document import Document, Mention, Quote, QuoteKind, Speaker, SpeakerType, StanceScore
+from stance.document import (
+    Document,
+    Mention,
+    Quote,
+    QuoteKind,
+    Speaker,
+    SpeakerType,
+    StanceLabel,
+    StanceScore,
+)
 from stance.errors import (
     DocumentTooLargeError,
     ModelLoadError,
@@ -17,21 +27,25 @@ from stance.errors import (
     StanceModelUnavailableError,
 )
 from stance.pipeline import Pipeline, PipelineConfig, load
+from stance.quotes import ExtractorConfig
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Document",
     "DocumentTooLargeError",
+    "ExtractorConfig",
     "Mention",
     "ModelLoadError",
     "Pipeline",
     "PipelineConfig",
     "Quote",
     "QuoteKind",
+    "ResolverConfig",
     "Speaker",
     "SpeakerType",
     "StanceError",
+    "StanceLabel",
     "StanceModelUnavailableError",
     "StanceScore",
     "__version__",

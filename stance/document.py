@@ -64,6 +64,8 @@ class SpeakerType(_StrEnum):
 
 
 class StanceLabel(_StrEnum):
+    """The stance of a quote toward a target."""
+
     FAVOR = "favor"
     AGAINST = "against"
     NEUTRAL = "neutral"
@@ -214,6 +216,21 @@ class Document:
     def __len__(self) -> int:
         return len(self.quotes)
 
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The stance targets its quotes were scored against, in the order first seen."""
+        return tuple(dict.fromkeys(t for q in self.quotes for t in q.stance))
+
+    def __repr__(self) -> str:
+        """A one-line summary, never the text: ``Document(id='x', 1,234 chars, 14 quotes, 6 speakers)``."""
+        parts = [f"id={self.id!r}", f"{len(self.text):,} chars", f"{len(self.quotes):,} quotes", f"{len(self.speakers):,} speakers"]
+        if self.targets:
+            parts.append(f"targets={list(self.targets)!r}")
+        if self.error is not None:
+            error = self.error if len(self.error) <= 80 else self.error[:79] + "…"
+            parts.append(f"error={error!r}")
+        return f"Document({', '.join(parts)})"
+
     def _repr_html_(self) -> str:
         from stance.display.html import render
 
@@ -238,7 +255,11 @@ class Document:
         }
 
     def to_pandas(self) -> pd.DataFrame:
-        """One tidy row per quote; stance is spread into ``stance_<target>`` and ``stance_<target>_score``."""
+        """One tidy row per quote; stance is spread into ``stance_<target>`` (the label) and
+        ``stance_<target>_score``, with the target as given, spaces included
+        (``stance_the US peace plan``: use ``frame["stance_the US peace plan"]``); the names are
+        stable, and :func:`stance.speaker_stances` and the plots read them. Two targets whose
+        columns would collide (``"x"`` and ``"x_score"``) raise ``ValueError``."""
         import pandas as pd
 
         rows = []
@@ -248,6 +269,8 @@ class Document:
             row["cue_start"], row["cue_end"] = q.cue_start, q.cue_end
             row["speaker_id"] = q.speaker.id
             for target, s in q.stance.items():
+                if f"stance_{target}" in row or f"stance_{target}_score" in row:
+                    raise ValueError(f"the stance columns of target {target!r} collide with another target's; rename one")
                 row[f"stance_{target}"] = str(s.label)
                 row[f"stance_{target}_score"] = s.score
             rows.append(row)

@@ -122,3 +122,235 @@ def test_enums_accept_plain_strings() -> None:
     assert s.type is stance.SpeakerType.ANONYMOUS and s.type == "anonymous"
     with pytest.raises(ValueError, match="valid SpeakerType"):
         stance.Speaker(0, "X", "alien")
+
+
+# -- issue 23: the API made consistent ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["StanceLabel", "ResolverConfig", "ExtractorConfig", "load", "PipelineConfig"])
+def test_config_and_label_types_are_exported(name: str) -> None:
+    assert name in stance.__all__ and getattr(stance, name) is not None
+
+
+def test_load_signature_mirrors_pipeline_config() -> None:
+    import inspect
+
+    params = inspect.signature(stance.load).parameters
+    explicit = [p for p in params.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    fields = dataclasses.fields(stance.PipelineConfig)
+    assert [p.name for p in explicit] == [f.name for f in fields]
+    for f in fields:
+        if f.default is not dataclasses.MISSING:
+            assert params[f.name].default == f.default, f.name
+        else:  # a default_factory: None stands for the default config
+            assert params[f.name].default is None
+            assert getattr(stance.load().config, f.name) == f.default_factory()  # type: ignore[misc]
+    assert stance.load(quote_model=None, dialogue=True, max_chars=10).config == stance.PipelineConfig(
+        quote_model=None, dialogue=True, max_chars=10
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "expected"),
+    [
+        ({"quote_model": "none"}, "quote_model", None),
+        ({"quote_model": "None"}, "quote_model", None),
+        ({"quote_model": "rules"}, "quote_model", None),  # as the CLI's --quote-model rules
+        ({"stance_model": "none"}, "stance_model", None),
+        ({"stance_model": "NONE"}, "stance_model", None),
+        ({"quote_model": None}, "quote_model", None),
+        ({"quote_model": "fast"}, "quote_model", "fast"),
+        ({"stance_model": "benchmarks"}, "stance_model", "benchmarks"),
+    ],
+)
+def test_none_as_a_string_means_no_model(options: dict[str, object], field: str, expected: object) -> None:
+    assert getattr(stance.load(**options).config, field) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"quote_model": "nonesuch"}, FileNotFoundError, "no model directory"),
+        ({"stance_model": ""}, FileNotFoundError, "no model directory"),
+        ({"device": "gpu"}, ValueError, "device must be"),
+        ({"device": "cuda:x"}, ValueError, "device must be"),
+        ({"device": ""}, ValueError, "device must be"),
+        ({"device": None}, ValueError, "device must be"),
+        ({"colour": "red"}, TypeError, "unknown option.*'colour'.*device"),
+    ],
+)
+def test_load_refuses_bad_options(options: dict[str, object], error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        stance.load(**options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("device", "gpus", "expected"),
+    [
+        ("cpu", 0, "cpu"),
+        ("cpu", 1, "cpu"),
+        ("auto", 0, "cpu"),  # documented fall-back
+        ("auto", 2, "cuda"),
+        ("cuda", 1, "cuda"),
+        ("cuda:1", 2, "cuda:1"),
+        ("cuda", 0, None),  # asked for a GPU, none there: a clear error, never a silent CPU run
+        ("cuda:0", 0, None),
+        ("cuda:1", 1, None),
+    ],
+)
+def test_device_resolution(monkeypatch: pytest.MonkeyPatch, device: str, gpus: int, expected: str | None) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpus > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    if expected is None:
+        with pytest.raises(ValueError, match=f"device={device!r} but torch sees .*device='auto'"):
+            stance.load(quote_model=None, device=device)
+    else:
+        assert stance.load(quote_model=None, device=device).device == expected
+
+
+def test_device_on_this_machine() -> None:
+    import torch
+
+    assert stance.load(quote_model=None, device="auto").device == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            stance.load(quote_model=None, device="cuda")
+
+
+@pytest.fixture(scope="module")
+def tiny_stance_dir(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    import torch
+
+    from stance.targets import StanceClassifier, StanceConfig
+
+    torch.manual_seed(1)
+    clf = StanceClassifier(StanceConfig(base_model=tiny_encoder, trained_layers=1, max_length=48))
+    out = tmp_path_factory.mktemp("tiny_stance")
+    clf.save_pretrained(out)
+    return str(out)
+
+
+def test_models_are_moved_to_the_device(
+    monkeypatch: pytest.MonkeyPatch, tiny_stance_dir: str, tiny_tagger_dir: str
+) -> None:
+    import torch
+
+    from stance.quotes.tagger import AttributionTagger
+    from stance.targets import StanceClassifier
+
+    moved: list[tuple[str, str]] = []
+
+    def spy(kind: str) -> object:
+        def to(self: object, device: str) -> object:
+            moved.append((kind, str(device)))
+            return self
+        return to
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(AttributionTagger, "to", spy("tagger"))
+    monkeypatch.setattr(StanceClassifier, "to", spy("stance"))
+    nlp = stance.load(quote_model=tiny_tagger_dir, stance_model=tiny_stance_dir, device="auto", precision="float32")
+    _ = nlp.extractor, nlp.stance
+    assert moved == [("tagger", "cuda"), ("stance", "cuda")]
+    assert "device='cuda'" in repr(nlp)
+
+
+def test_cpu_pipeline_runs_the_models_on_the_cpu(tiny_stance_dir: str, tiny_tagger_dir: str) -> None:
+    nlp = stance.load(quote_model=tiny_tagger_dir, stance_model=tiny_stance_dir, device="cpu")
+    doc = nlp(TEXT, targets=["the plan"])
+    assert nlp.extractor.tagger.device.type == "cpu" and nlp.stance.device.type == "cpu"  # type: ignore[union-attr]
+    assert doc.targets == ("the plan",) and all("the plan" in q.stance for q in doc.quotes)
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        (stance.Document("abc", id="x"), "Document(id='x', 3 chars, 0 quotes, 0 speakers)"),
+        (stance.Document("a" * 1234), "Document(id=None, 1,234 chars, 0 quotes, 0 speakers)"),
+        (
+            stance.Document("", id="y", error="DocumentTooLargeError: " + "z" * 200),
+            "Document(id='y', 0 chars, 0 quotes, 0 speakers, error='DocumentTooLargeError: " + "z" * 56 + "\u2026')",
+        ),
+    ],
+)
+def test_document_repr_is_short(doc: stance.Document, expected: str) -> None:
+    assert repr(doc) == expected == str(doc)
+
+
+def test_document_repr_never_shows_the_text(nlp: stance.Pipeline) -> None:
+    doc = nlp(TEXT + " " + "Filler words here. " * 55_000, id="big")  # about 1 MB
+    assert len(doc.text) > 1_000_000
+    assert repr(doc) == f"Document(id='big', {len(doc.text):,} chars, 2 quotes, 2 speakers)"
+    assert "give up" not in str(doc) and len(str(doc)) < 100
+    scored = dataclasses.replace(
+        doc, quotes=tuple(dataclasses.replace(q, stance={"the US peace plan": stance.StanceScore("favor", 0.9)}) for q in doc.quotes)
+    )
+    assert repr(scored).endswith("2 speakers, targets=['the US peace plan'])")
+
+
+def test_stance_columns_keep_the_target_name() -> None:
+    quote = stance.Quote("q", 0, 1, "direct", stance.Speaker(0, "A", "person"),
+                         stance={"the US peace plan": stance.StanceScore(stance.StanceLabel.AGAINST, 0.7)})
+    frame = stance.Document("q", quotes=(quote,)).to_pandas()
+    assert frame["stance_the US peace plan"].tolist() == ["against"]
+    assert frame["stance_the US peace plan_score"].tolist() == [0.7]
+    clash = dataclasses.replace(quote, stance={"x": quote.stance["the US peace plan"], "x_score": quote.stance["the US peace plan"]})
+    with pytest.raises(ValueError, match="collide"):
+        stance.Document("q", quotes=(clash,)).to_pandas()
+
+
+META = pd.DataFrame(
+    {
+        "body": [TEXT, "Nothing said.", None, '"Yes," he said. ' * 10],
+        "outlet": ["A", "B", "C", "D"],
+        "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]),
+        "speaker": ["s1", "s2", "s3", "s4"],  # clashes with stance's own column
+        "speaker_input": [1, 2, 3, 4],  # and so does the first suffix
+    },
+    index=["x", "y", "z", "w"],
+)
+
+
+def test_dataframe_keeps_the_input_columns(nlp: stance.Pipeline) -> None:
+    out = nlp(META, text_column="body")
+    quotes = nlp(TEXT).to_pandas()
+    assert list(out.columns) == [*quotes.columns, "outlet", "date", "speaker_input_input", "speaker_input"]
+    assert list(out["doc"]) == ["x", "x"] + ["w"] * len(nlp(META.loc["w", "body"]).quotes)
+    assert out["speaker"].tolist()[:2] == quotes["speaker"].tolist()  # stance's column is not overwritten
+    by_doc = out.drop_duplicates("doc").set_index("doc")
+    assert by_doc["outlet"].to_dict() == {"x": "A", "w": "D"}
+    assert by_doc["speaker_input_input"].to_dict() == {"x": "s1", "w": "s4"}
+    assert by_doc["speaker_input"].to_dict() == {"x": 1, "w": 4}
+    assert out["date"].dtype == META["date"].dtype
+    assert list(META.columns) == ["body", "outlet", "date", "speaker", "speaker_input"]  # untouched
+    keyed = nlp(META.assign(uid=[7, 8, 9, 10]), text_column="body", id_column="uid")
+    assert keyed["doc"].tolist() == keyed["uid"].tolist() and set(keyed["doc"]) == {7, 10}
+    empty = nlp(META.iloc[1:3], text_column="body")
+    assert len(empty) == 0 and list(empty.columns) == list(out.columns)
+
+
+def test_dataframe_errors_raise_or_skip() -> None:
+    small = stance.load(quote_model=None, max_chars=80)
+    with pytest.raises(stance.DocumentTooLargeError, match="document w"):
+        small(META, text_column="body")
+    with pytest.raises(ValueError, match="errors must be"):
+        small(META, text_column="body", errors="keep")
+    out = small(META, text_column="body", errors="skip")
+    failed = out[out["error"].notna()]
+    assert failed["doc"].tolist() == ["w"] and failed["error"].tolist() == ["DocumentTooLargeError"]
+    assert failed["outlet"].tolist() == ["D"] and failed["message"].str.contains("over the limit").all()
+    ok = out[out["error"].isna()]
+    assert ok["doc"].tolist() == ["x", "x"] and ok["message"].isna().all()
+    clean = small(META.iloc[:3], text_column="body", errors="skip")
+    assert clean["error"].isna().all() and {"error", "message"} <= set(clean.columns)
+
+
+def test_dataset_keeps_the_input_columns(nlp: stance.Pipeline) -> None:
+    from datasets import Dataset
+
+    data = Dataset.from_pandas(META.iloc[:2].drop(columns=["date"]), preserve_index=False)
+    out = nlp(data, text_column="body")
+    assert out["outlet"] == ["A", "A"] and out["speaker_input_input"] == ["s1", "s1"]
