@@ -27,8 +27,9 @@ n_docs             documents the speaker is quoted in (present when the table ha
 quotes             the quote texts behind the row (favor and against first)
 =================  ==========================================================================
 
-Anonymous speakers ("a senior source") are per document: two articles' "a senior source" are
-not the same person, so their rows stay apart when the table has a ``doc`` column.
+Anonymous and unknown speakers ("a senior source", a quote with no source) are per document:
+two articles' "a senior source" are not the same person, so their rows stay apart when the
+table has a ``doc`` column.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ AGGREGATE_COLUMNS = (
     "n_neutral", "n_docs", "quotes",
 )
 _SIGN = {"favor": 1.0, "against": -1.0, "neutral": 0.0}
-_PER_DOCUMENT_TYPES = ("anonymous",)
+_PER_DOCUMENT_TYPES = ("anonymous", "unknown")
 
 
 def _targets(frame: pd.DataFrame) -> list[str]:

@@ -270,6 +270,8 @@ def test_speaker_stances_aggregates_across_documents() -> None:
     # an anonymous source is per document: two articles' "a senior source" are two rows
     anon = out[out.speaker_type == "anonymous"]
     assert sorted(anon.label) == ["favor", "neutral"] and set(anon.n_docs) == {1}
+    unknown = speaker_stances(_quotes().assign(speaker="unknown", speaker_type="unknown"))
+    assert len(unknown) == 2 and set(unknown.n_docs) == {1}  # quotes without a source: per document too
 
 
 @pytest.mark.parametrize(
