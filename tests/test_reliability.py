@@ -127,7 +127,7 @@ def _analyze_cmd(src: Path, out: Path, *extra: str) -> list[str]:
 )
 def test_resume_after_kill_gives_identical_output(tmp_path: Path, sig: signal.Signals, procs: str) -> None:
     src = tmp_path / "in.jsonl"
-    _corpus_jsonl(src, 240)
+    _corpus_jsonl(src, 960)  # large enough that the run cannot finish before the signal
     full = tmp_path / "full.jsonl"
     # the uninterrupted run parses in one process: parse workers must not change the output
     subprocess.run(_analyze_cmd(src, full, "--parse-processes", "1"), check=True, capture_output=True, timeout=300)
@@ -141,9 +141,14 @@ def test_resume_after_kill_gives_identical_output(tmp_path: Path, sig: signal.Si
         if progress.exists() and len(progress.read_text(encoding="utf-8").splitlines()) >= 4:
             break
         time.sleep(0.05)
-    family = _descendants(proc.pid)
-    proc.send_signal(sig)
-    rc = proc.wait(timeout=60)
+    try:
+        family = _descendants(proc.pid)
+        proc.send_signal(sig)
+        rc = proc.wait(timeout=60)
+        err = proc.stderr.read() if proc.stderr else b""
+    finally:  # an unclosed pipe would surface as a ResourceWarning in a later test
+        if proc.stderr:
+            proc.stderr.close()
     # no parse worker outlives the run, even after SIGKILL
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and any(_alive(p) for p in family):
@@ -151,13 +156,11 @@ def test_resume_after_kill_gives_identical_output(tmp_path: Path, sig: signal.Si
     assert not [p for p in family if _alive(p)], "parse workers outlived the killed run"
     assert rc != 0, "the run finished before it could be interrupted; make the corpus larger"
     if sig == signal.SIGINT:
-        assert rc == 130 and b"--resume" in (proc.stderr.read() if proc.stderr else b"")
-    if proc.stderr:
-        proc.stderr.close()
+        assert rc == 130 and b"--resume" in err
     done = subprocess.run(_analyze_cmd(src, part, "--resume", "--parse-processes", procs), capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr.decode()
     assert part.read_bytes() == full.read_bytes()
-    assert "240 documents, 240 ok, 0 failed" in done.stderr.decode()
+    assert "960 documents, 960 ok, 0 failed" in done.stderr.decode()
 
 
 def test_resume_refuses_other_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
