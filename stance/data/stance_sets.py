@@ -142,6 +142,10 @@ def read_semeval(data_dir: str | os.PathLike[str] | None = None, split: str = "t
     return out
 
 
+#: VAST's label codes, the same in the official files and the reduced re-export
+_VAST_LABELS = {"0": "against", "1": "favor", "2": "neutral"}
+
+
 def read_vast(data_dir: str | os.PathLike[str] | None = None, split: str = "dev") -> list[StanceExample]:
     """VAST: ``seen`` is 1 for few-shot topics, 0 for zero-shot ones. ``train`` is the official
     train split (``post`` / ``topic_str``, the topic string the test set is scored with); dev and
@@ -151,20 +155,18 @@ def read_vast(data_dir: str | os.PathLike[str] | None = None, split: str = "dev"
         import pandas as pd
 
         frame = pd.read_csv(_root(data_dir) / "vast" / "vast_train.csv.gz", dtype=str, keep_default_na=False)
-        labels = {"0": "against", "1": "favor", "2": "neutral"}
         return [
-            StanceExample(post.strip(), topic.strip(), labels[lab.strip()], "vast", split, group=topic.strip(), extras={"seen": 1})
+            StanceExample(post.strip(), topic.strip(), _VAST_LABELS[lab.strip()], "vast", split, group=topic.strip(), extras={"seen": 1})
             for post, topic, lab in zip(frame["post"], frame["topic_str"], frame["label"], strict=True)
             if post.strip() and post.strip() != "#NAME?" and topic.strip()
         ]
     path = _root(data_dir) / "vast" / "mclda_reduced" / f"vast_{split}.csv"
-    names = {"0": "against", "1": "favor", "2": "neutral"}
     out = []
     with path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             out.append(
                 StanceExample(
-                    row["Tweet"].strip(), row["Target"].strip(), names[row["Stance"].strip()], "vast", split,
+                    row["Tweet"].strip(), row["Target"].strip(), _VAST_LABELS[row["Stance"].strip()], "vast", split,
                     group=row["Target"].strip(), extras={"seen": int(row["seen?"])},
                 )
             )
