@@ -7,6 +7,7 @@
 'anonymous'
 """
 
+from stance._version import __version__
 from stance.aggregate import speaker_stances
 from stance.attribution import ResolverConfig
 from stance.display.html import render
@@ -28,8 +29,6 @@ from stance.errors import (
 )
 from stance.pipeline import Pipeline, PipelineConfig, load
 from stance.quotes import ExtractorConfig
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Document",

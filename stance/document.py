@@ -13,6 +13,8 @@ from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from stance.display.html import render
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -232,8 +234,6 @@ class Document:
         return f"Document({', '.join(parts)})"
 
     def _repr_html_(self) -> str:
-        from stance.display.html import render
-
         return render(self)
 
     def to_records(self) -> list[dict[str, Any]]:

