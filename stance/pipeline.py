@@ -324,7 +324,7 @@ class Pipeline:
         For a DataFrame (or Dataset): ``errors="raise"`` (default) raises on the first document
         that cannot be analysed; ``errors="skip"`` adds the columns ``error`` and ``message``
         (null on quote rows) and gives each failed document one row with ``doc``, ``error``,
-        ``message`` and its input columns set, as ``stance.spark``'s ``errors="keep"``.
+        ``message`` and its input columns set, as ``stance.spark``'s ``errors="skip"``.
         """
         if isinstance(data, (str, bytes)):
             wanted = self._targets(targets)
@@ -700,17 +700,31 @@ def load(
     ValueError: PipelineConfig.max_chars must be a positive int, got 0
     """
     if unknown:
-        names = ", ".join([*PipelineConfig.__dataclass_fields__, "speaker_model"])
-        raise TypeError(f"unknown option for stance.load(): {', '.join(map(repr, unknown))}; options are {names}")
-    cfg = PipelineConfig(
-        quote_model=os.fspath(quote_model) if isinstance(quote_model, os.PathLike) else quote_model,
-        stance_model=os.fspath(stance_model) if isinstance(stance_model, os.PathLike) else stance_model,
-        stance_context=stance_context, spacy_model=spacy_model, max_chars=max_chars, progress=progress,
-        precision=precision, prefetch=prefetch, parse_processes=parse_processes, dialogue=dialogue,
-        device=device, extractor=extractor if extractor is not None else ExtractorConfig(),
-        resolver=_with_speaker_model(resolver if resolver is not None else ResolverConfig(), speaker_model),
-    )
-    return Pipeline(cfg)
+        raise TypeError(f"unknown option for stance.load(): {', '.join(map(repr, unknown))}; options are {_load_options()}")
+    options = {name: value for name, value in locals().items() if name != "unknown"}
+    return Pipeline(config_from_options(options))
+
+
+def _load_options() -> str:
+    return ", ".join([*PipelineConfig.__dataclass_fields__, "speaker_model"])
+
+
+def config_from_options(options: dict[str, Any]) -> PipelineConfig:
+    """The :class:`PipelineConfig` for :func:`load`'s options (all or some of them; the others keep
+    their defaults), as ``stance.spark`` builds it on every worker. Unknown names raise
+    ``TypeError`` naming the known ones."""
+    options = dict(options)
+    unknown = set(options) - set(PipelineConfig.__dataclass_fields__) - {"speaker_model"}
+    if unknown:
+        raise TypeError(f"unknown pipeline option(s) {', '.join(map(repr, sorted(unknown)))}; options are {_load_options()}")
+    speaker_model = options.pop("speaker_model", "default")
+    for name in ("quote_model", "stance_model"):
+        if isinstance(options.get(name), os.PathLike):
+            options[name] = os.fspath(options[name])
+    if options.get("extractor") is None:
+        options["extractor"] = ExtractorConfig()
+    options["resolver"] = _with_speaker_model(options.get("resolver") or ResolverConfig(), speaker_model)
+    return PipelineConfig(**options)
 
 
 def _with_speaker_model(resolver: ResolverConfig, speaker_model: str | os.PathLike[str] | None) -> ResolverConfig:

@@ -32,7 +32,7 @@ column                    Spark type
 quote from ``stance.load(...).pipe(...)`` in one process.
 
 No document is lost silently: with ``errors="raise"`` (default) a document that cannot be
-analysed fails the Spark job with a message naming it; with ``errors="keep"`` the result has
+analysed fails the Spark job with a message naming it; with ``errors="skip"`` the result has
 two more columns, ``error`` and ``message``, null on quote rows, and each failed document is
 one row with ``doc``, ``error`` and ``message`` set (the CLI's error record,
 :meth:`~stance.document.Document.error_record`) — :func:`split_errors` separates the two.
@@ -53,12 +53,13 @@ import os
 import pickle
 import sys
 import threading
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from stance.document import RECORD_FIELDS, Document
 from stance.errors import StanceError, StanceModelUnavailableError
-from stance.pipeline import Pipeline, PipelineConfig, _check_targets
+from stance.pipeline import Pipeline, PipelineConfig, _check_targets, config_from_options
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -76,7 +77,7 @@ __all__ = [
     "split_errors",
 ]
 
-#: the two columns added by ``errors="keep"``: the error record's ``error`` and ``message``
+#: the two columns added by ``errors="skip"``: the error record's ``error`` and ``message``
 ERROR_FIELDS: tuple[str, ...] = ("error", "message")
 
 _INT_FIELDS = ("start", "end", "mention_start", "mention_end")
@@ -112,20 +113,31 @@ def _pipeline(config: PipelineConfig, threads: int | None, needs_torch: bool) ->
 
 
 def _config(pipeline_kwargs: dict[str, Any]) -> PipelineConfig:
-    options = {"progress": False, **pipeline_kwargs}
-    try:
-        return PipelineConfig(**options)
-    except TypeError as err:
-        names = ", ".join(PipelineConfig.__dataclass_fields__)
-        raise TypeError(f"unknown pipeline option: {err}; options are {names}") from None
+    return config_from_options({"progress": False, **pipeline_kwargs})
 
 
-def _check_options(text_col: str, id_col: str, targets: object, threads: int | None,
+#: the names these functions had before they matched ``Pipeline.__call__`` (still accepted, with a warning)
+_OLD_NAMES = {"text_col": "text_column", "id_col": "id_column"}
+
+
+def _renamed(pipeline_kwargs: dict[str, Any], columns: dict[str, str], errors: str) -> tuple[dict[str, str], str]:
+    """Take ``text_col=``/``id_col=``/``errors="keep"`` (the old spellings) out of the options."""
+    for old, new in _OLD_NAMES.items():
+        if old in pipeline_kwargs:
+            warnings.warn(f"{old}= is now {new}= (as in Pipeline.__call__)", DeprecationWarning, stacklevel=3)
+            columns[new] = pipeline_kwargs.pop(old)
+    if errors == "keep":
+        warnings.warn('errors="keep" is now errors="skip" (as in Pipeline.pipe)', DeprecationWarning, stacklevel=3)
+        errors = "skip"
+    return columns, errors
+
+
+def _check_options(text_column: str, id_column: str, targets: object, threads: int | None,
                    errors: str, batch_size: int, config: PipelineConfig) -> list[str]:
-    if not isinstance(text_col, str) or not isinstance(id_col, str):
-        raise TypeError("text_col and id_col must be column names (str)")
-    if errors not in ("raise", "keep"):
-        raise ValueError(f"errors must be 'raise' or 'keep', got {errors!r}")
+    if not isinstance(text_column, str) or not isinstance(id_column, str):
+        raise TypeError("text_column and id_column must be column names (str)")
+    if errors not in ("raise", "skip"):
+        raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if threads is not None and (not isinstance(threads, int) or threads < 1):
@@ -142,8 +154,8 @@ def _check_options(text_col: str, id_col: str, targets: object, threads: int | N
 def analyze_partition(
     frames: Iterable[pd.DataFrame],
     *,
-    text_col: str = "text",
-    id_col: str = "id",
+    text_column: str = "text",
+    id_column: str = "id",
     targets: Sequence[str] | None = None,
     errors: str = "raise",
     batch_size: int = 16,
@@ -152,11 +164,11 @@ def analyze_partition(
 ) -> Iterator[pd.DataFrame]:
     """Analyse pandas frames of articles; yields frames of quote records (what Spark runs per task).
 
-    Each input frame needs the columns ``text_col`` (``str``, ``bytes`` — decoded as the
-    pipeline decodes bytes — or null, read as an empty text) and ``id_col`` (any value; it is
+    Each input frame needs the columns ``text_column`` (``str``, ``bytes`` — decoded as the
+    pipeline decodes bytes — or null, read as an empty text) and ``id_column`` (any value; it is
     the ``doc`` of the output, unchanged). Yields frames with the columns
     :data:`~stance.document.RECORD_FIELDS` (plus :data:`ERROR_FIELDS` with
-    ``errors="keep"``), one row per quote in input order and text order: ``start``/``end``/
+    ``errors="skip"``), one row per quote in input order and text order: ``start``/``end``/
     ``mention_start``/``mention_end`` as nullable ``Int64``, the others ``object`` (strings,
     ``None``, the id values), ``stance`` as ``{target: {"label",
     "score"}}`` dicts. Frames with no rows are not yielded.
@@ -164,21 +176,23 @@ def analyze_partition(
     The pipeline (``stance.load(**pipeline_kwargs)``, progress bars off) is loaded once per
     process and options, and torch is set to ``threads_per_worker`` threads (``None``: leave
     it). ``errors``: ``"raise"`` raises :class:`DocumentFailedError` naming the first document
-    that cannot be analysed; ``"keep"`` gives it one row with ``error`` and ``message``.
+    that cannot be analysed; ``"skip"`` gives it one row with ``error`` and ``message``.
     """
     import pandas as pd
 
+    cols, errors = _renamed(pipeline_kwargs, {"text_column": text_column, "id_column": id_column}, errors)
+    text_column, id_column = cols["text_column"], cols["id_column"]
     config = _config(pipeline_kwargs)
-    wanted = _check_options(text_col, id_col, targets, threads_per_worker, errors, batch_size, config)
+    wanted = _check_options(text_column, id_column, targets, threads_per_worker, errors, batch_size, config)
     nlp = _pipeline(config, threads_per_worker, config.quote_model is not None or bool(wanted))
-    columns = list(RECORD_FIELDS) + (list(ERROR_FIELDS) if errors == "keep" else [])
+    columns = list(RECORD_FIELDS) + (list(ERROR_FIELDS) if errors == "skip" else [])
     for frame in frames:
-        for name in (text_col, id_col):
+        for name in (text_column, id_column):
             if name not in frame.columns:
                 raise KeyError(f"no column {name!r} in the input (columns: {list(frame.columns)}); "
-                               f"pass text_col=/id_col=")
-        keys = list(frame[id_col])
-        texts = ["" if _is_null(t) else t for t in frame[text_col]]
+                               f"pass text_column=/id_column=")
+        keys = list(frame[id_column])
+        texts = ["" if _is_null(t) else t for t in frame[text_column]]
         docs = nlp.pipe(texts, batch_size=batch_size, targets=wanted or None,
                         ids=[str(k) for k in keys], errors="skip")
         rows: list[dict[str, Any]] = []
@@ -207,14 +221,14 @@ def _rows(doc: Document, key: Any, errors: str) -> list[dict[str, Any]]:
     if doc.error is not None:
         if errors == "raise":
             raise DocumentFailedError(f"document {key!r} could not be analysed: {doc.error} "
-                                      "(pass errors='keep' to get it as an error row instead)")
+                                      "(pass errors='skip' to get it as an error row instead)")
         record = doc.error_record() or {}
         logger.warning("document %r could not be analysed: %s", key, doc.error)
         row: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)  # None, never NaN, in the quote columns
         row.update(doc=key, error=record.get("error"), message=record.get("message"))
         return [row]
     rows = []
-    extra = dict.fromkeys(ERROR_FIELDS) if errors == "keep" else {}
+    extra = dict.fromkeys(ERROR_FIELDS) if errors == "skip" else {}
     for q in doc.quotes:
         row = q.to_dict()
         row["doc"] = key
@@ -245,7 +259,7 @@ def result_schema(id_type: Any = None, *, errors: str = "raise") -> Any:
     types["doc"] = id_type if id_type is not None else T.StringType()
     types["stance"] = stance_type
     fields = [T.StructField(name, types[name], True) for name in RECORD_FIELDS]
-    if errors == "keep":
+    if errors == "skip":
         fields += [T.StructField(name, T.StringType(), True) for name in ERROR_FIELDS]
     return T.StructType(fields)
 
@@ -253,8 +267,8 @@ def result_schema(id_type: Any = None, *, errors: str = "raise") -> Any:
 def analyze_spark(
     df: SparkDataFrame,
     *,
-    text_col: str = "text",
-    id_col: str = "id",
+    text_column: str = "text",
+    id_column: str = "id",
     targets: Sequence[str] | None = None,
     errors: str = "raise",
     batch_size: int = 16,
@@ -263,12 +277,12 @@ def analyze_spark(
 ) -> SparkDataFrame:
     """One row per quote of every article in a Spark DataFrame (lazy, like any transformation).
 
-    ``df`` needs a ``text_col`` column (``string``, or ``binary`` decoded as the pipeline
-    decodes bytes; null reads as an empty text) and an ``id_col`` column (any type, best unique:
+    ``df`` needs a ``text_column`` column (``string``, or ``binary`` decoded as the pipeline
+    decodes bytes; null reads as an empty text) and an ``id_column`` column (any type, best unique:
     it becomes ``doc``, so the result joins back to ``df`` on ``doc == id``). The columns of the
     result are :data:`~stance.document.RECORD_FIELDS` typed as :func:`result_schema` says
     (``stance`` is a ``map<string, struct<label, score>>``), plus ``error``/``message`` with
-    ``errors="keep"`` (see :func:`split_errors`); ``errors="raise"`` fails the job on the first
+    ``errors="skip"`` (see :func:`split_errors`); ``errors="raise"`` fails the job on the first
     document that cannot be analysed.
 
     ``targets``, ``batch_size`` and ``**pipeline_kwargs`` (the options of :func:`stance.load`,
@@ -278,25 +292,27 @@ def analyze_spark(
     cores it has). Options are checked here, on the driver, before any job runs.
     """
     T = _import_pyspark()
+    cols, errors = _renamed(pipeline_kwargs, {"text_column": text_column, "id_column": id_column}, errors)
+    text_column, id_column = cols["text_column"], cols["id_column"]
     config = _config(pipeline_kwargs)
-    wanted = _check_options(text_col, id_col, targets, threads_per_worker, errors, batch_size, config)
+    wanted = _check_options(text_column, id_column, targets, threads_per_worker, errors, batch_size, config)
     names = df.schema.names
-    for name in (text_col, id_col):
+    for name in (text_column, id_column):
         if name not in names:
-            raise KeyError(f"no column {name!r} in the DataFrame (columns: {names}); pass text_col=/id_col=")
-    text_type = df.schema[text_col].dataType
+            raise KeyError(f"no column {name!r} in the DataFrame (columns: {names}); pass text_column=/id_column=")
+    text_type = df.schema[text_column].dataType
     if not isinstance(text_type, (T.StringType, T.BinaryType)):
-        raise TypeError(f"column {text_col!r} must be string or binary, not {text_type.simpleString()}")
-    schema = result_schema(df.schema[id_col].dataType, errors=errors)
+        raise TypeError(f"column {text_column!r} must be string or binary, not {text_type.simpleString()}")
+    schema = result_schema(df.schema[id_column].dataType, errors=errors)
     options = dict(pipeline_kwargs)
 
     def run(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         yield from analyze_partition(
-            frames, text_col=text_col, id_col=id_col, targets=wanted or None, errors=errors,
+            frames, text_column=text_column, id_column=id_column, targets=wanted or None, errors=errors,
             batch_size=batch_size, threads_per_worker=threads_per_worker, **options,
         )
 
-    return df.select(id_col, text_col).mapInPandas(run, schema)
+    return df.select(id_column, text_column).mapInPandas(run, schema)
 
 
 def local_session(workers: int = 2, app_name: str = "stance") -> Any:
@@ -323,7 +339,7 @@ def local_session(workers: int = 2, app_name: str = "stance") -> Any:
 
 
 def split_errors(result: SparkDataFrame) -> tuple[SparkDataFrame, SparkDataFrame]:
-    """``(quotes, errors)`` from a result of ``analyze_spark(..., errors="keep")``: the quote
+    """``(quotes, errors)`` from a result of ``analyze_spark(..., errors="skip")``: the quote
     rows with the :data:`~stance.document.RECORD_FIELDS` columns, and one ``(doc, error,
     message)`` row per failed document. Both are computed from ``result``: persist it first
     (``result.persist()``) to run the pipeline once when both are used.
@@ -331,7 +347,7 @@ def split_errors(result: SparkDataFrame) -> tuple[SparkDataFrame, SparkDataFrame
     _import_pyspark()
     missing = [name for name in ERROR_FIELDS if name not in result.schema.names]
     if missing:
-        raise ValueError("split_errors needs the result of analyze_spark(..., errors='keep')")
+        raise ValueError("split_errors needs the result of analyze_spark(..., errors='skip')")
     quotes = result.where(result["error"].isNull()).select(*RECORD_FIELDS)
     failed = result.where(result["error"].isNotNull()).select("doc", *ERROR_FIELDS)
     return quotes, failed

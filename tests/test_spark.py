@@ -139,7 +139,7 @@ def test_partition_function_matches_single_process() -> None:
               for part in (articles[:13], articles[13:14], articles[14:])]
     # threads_per_worker=None: leave this (test) process's torch threads as they are
     options = {"quote_model": None, "max_chars": MAX_CHARS, "threads_per_worker": None}
-    rows = frame_records(analyze_partition(iter(frames), errors="keep", **options))
+    rows = frame_records(analyze_partition(iter(frames), errors="skip", **options))
     want, want_failed = single_process(articles, quote_model=None, max_chars=MAX_CHARS)
     quotes = [{k: r[k] for k in RECORD_FIELDS} for r in rows if r["error"] is None]
     failed = [{"doc": r["doc"], **{k: r[k] for k in ERROR_FIELDS}} for r in rows if r["error"] is not None]
@@ -152,15 +152,53 @@ def test_partition_function_matches_single_process() -> None:
 def test_partition_function_checks_options() -> None:
     frame = pd.DataFrame({"id": [1], "body": ["x"]})
     with pytest.raises(ValueError, match="threads_per_worker"):
-        list(analyze_partition([frame], text_col="body", threads_per_worker=0, quote_model=None))
-    with pytest.raises(KeyError, match="text_col"):
+        list(analyze_partition([frame], text_column="body", threads_per_worker=0, quote_model=None))
+    with pytest.raises(KeyError, match="text_column"):
         list(analyze_partition([frame], quote_model=None, threads_per_worker=None))
     with pytest.raises(TypeError, match="options are"):
-        list(analyze_partition([frame], text_col="body", quote_modle=None))
+        list(analyze_partition([frame], text_column="body", quote_modle=None))
     with pytest.raises(ValueError, match="errors"):
-        list(analyze_partition([frame], text_col="body", errors="ignore", quote_model=None))
+        list(analyze_partition([frame], text_column="body", errors="ignore", quote_model=None))
     with pytest.raises(stance.StanceModelUnavailableError):
-        list(analyze_partition([frame], text_col="body", targets=["x"], quote_model=None, stance_model=None))
+        list(analyze_partition([frame], text_column="body", targets=["x"], quote_model=None, stance_model=None))
+
+
+def test_one_name_per_option_across_pandas_spark_and_pipe() -> None:
+    import inspect
+
+    from stance.spark import analyze_spark
+
+    call = inspect.signature(stance.Pipeline.__call__).parameters
+    for fn in (analyze_partition, analyze_spark):
+        params = inspect.signature(fn).parameters
+        for name in ("text_column", "id_column", "targets", "errors", "batch_size"):
+            assert name in params and name in call, (fn.__name__, name)
+            if name != "id_column":
+                assert params[name].default == call[name].default, (fn.__name__, name)
+    frame = pd.DataFrame({"key": ["a", "b"], "body": ['"We will win," Jane Doe said.', 3.5]})
+    options = {"quote_model": None, "threads_per_worker": None}
+    rows = frame_records(analyze_partition([frame], text_column="body", id_column="key", errors="skip", **options))
+    # the same value of errors= means the same thing in pipe(), nlp(df) and here: a failed row kept
+    assert [r["doc"] for r in rows] == ["a", "b"] and rows[1]["error"] == "TypeError"
+    nlp_rows = stance.load(quote_model=None)(frame, text_column="body", id_column="key", errors="skip")
+    assert list(nlp_rows["error"].isna()) == [True, False]
+
+
+def test_old_spark_option_names_still_work_with_a_warning() -> None:
+    frame = pd.DataFrame({"key": ["a"], "body": ['"We will win," Jane Doe said.']})
+    options = {"quote_model": None, "threads_per_worker": None}
+    want = frame_records(analyze_partition([frame], text_column="body", id_column="key", errors="skip", **options))
+    with pytest.warns(DeprecationWarning, match="text_col= is now text_column=") as caught:
+        got = frame_records(analyze_partition([frame], text_col="body", id_col="key", errors="keep", **options))
+    assert got == want and len(want) == 1
+    assert {str(w.message).split(" is now")[0] for w in caught} == {"text_col=", "id_col=", 'errors="keep"'}
+
+
+def test_spark_options_take_speaker_model_as_load_does() -> None:
+    from stance.spark import _config
+
+    assert _config({"speaker_model": None, "quote_model": None}).resolver.ranker is None
+    assert _config({"quote_model": None}) == stance.load(quote_model=None, progress=False).config
 
 
 def test_import_does_not_need_pyspark() -> None:
@@ -215,7 +253,7 @@ def test_spark_matches_single_process_and_accounts_for_every_document(spark: Any
     articles = corpus(300)
     df = spark.createDataFrame(pd.DataFrame({"id": [i for i, _ in articles], "text": [t for _, t in articles]}))
     df = df.repartition(4)
-    result = analyze_spark(df, errors="keep", quote_model=None, max_chars=MAX_CHARS).persist()
+    result = analyze_spark(df, errors="skip", quote_model=None, max_chars=MAX_CHARS).persist()
     quotes, failed = split_errors(result)
     got = spark_rows(quotes)
     got_failed = spark_rows(failed)
@@ -249,7 +287,7 @@ def test_spark_keeps_the_id_column_and_its_type(spark: Any) -> None:
 
     texts = ['"We will win," Jane Doe said.', "", None, 'John Roe said the plan was dead. "No," he added.']
     df = spark.createDataFrame([(1000 + k, t) for k, t in enumerate(texts)], "article_id long, body string")
-    out = analyze_spark(df, text_col="body", id_col="article_id", quote_model=None)
+    out = analyze_spark(df, text_column="body", id_column="article_id", quote_model=None)
     assert out.schema["doc"].dataType == T.LongType()
     assert out.columns == list(RECORD_FIELDS)
     rows = spark_rows(out)
@@ -257,7 +295,7 @@ def test_spark_keeps_the_id_column_and_its_type(spark: Any) -> None:
     joined = out.join(df, out["doc"] == df["article_id"]).select("doc", "body").distinct().collect()
     assert sorted(r["doc"] for r in joined) == [1000, 1003]
     with pytest.raises(KeyError, match="no column 'text'"):
-        analyze_spark(df, id_col="article_id", quote_model=None)
+        analyze_spark(df, id_column="article_id", quote_model=None)
 
 
 def test_spark_binary_text_is_decoded_like_bytes(spark: Any) -> None:
