@@ -33,9 +33,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log progress and warnings to stderr")
     sub = p.add_subparsers(dest="command", required=True)
 
-    a = sub.add_parser("analyze", help="find quotes and speakers in articles; one record per quote")
-    a.add_argument("paths", nargs="+", metavar="PATH", help="files, directories or - for stdin (text, HTML, JSONL)")
+    a = sub.add_parser(
+        "analyze", help="find quotes and speakers in articles; one record per quote",
+        description="Find quotes and speakers in articles; one record per quote. A .jsonl, .csv, .tsv or "
+        ".parquet file holds one article a row: the text from --text-column, the id from --id-column (else "
+        "FILE:LINE, FILE:ROW for Parquet), and every other field of the row (outlet, date, url, ...) copied into "
+        "each quote record of that article and its error record: as a \"meta\" object in JSONL, as a last "
+        "\"meta\" column holding that object as JSON in CSV (when an input may have such fields), not in a table.",
+    )
+    a.add_argument("paths", nargs="+", metavar="PATH",
+                   help="files, directories or - for stdin (text, HTML, JSONL, CSV, TSV, Parquet)")
     a.add_argument("--format", choices=["jsonl", "csv", "table"], default="jsonl")
+    a.add_argument("--text-column", "--text-field", default="text", metavar="NAME",
+                   help="the field or column holding an article's text in JSONL, CSV, TSV and Parquet (default: text)")
+    a.add_argument("--id-column", "--id-field", default="id", metavar="NAME",
+                   help="the field or column holding an article's id (default: id; a row without one: FILE:LINE)")
     a.add_argument("--target", action="append", default=[], metavar="TEXT", help="stance target (repeatable)")
     a.add_argument("-o", "--output", help="write records here instead of stdout")
     a.add_argument("--max-chars", type=int, default=None, help="refuse documents longer than this")
@@ -200,6 +212,7 @@ def _analyze(args: argparse.Namespace) -> int:
             nlp, args.paths, out=out, errors_out=errors_out, fmt=args.format,
             batch_size=args.batch_size, keep_going=args.keep_going, output_path=args.output,
             errors_path=args.errors, resume=args.resume, targets=targets, show_progress=args.progress,
+            text_column=args.text_column, id_column=args.id_column,
         )
     except KeyboardInterrupt:
         sys.stderr.write("stance: interrupted; rerun with --resume (and the same -o) to continue\n")

@@ -21,7 +21,7 @@ from itertools import islice
 from typing import IO, Any
 
 from stance.document import Document
-from stance.io import InputDocument, RecordWriter, read_inputs
+from stance.io import InputDocument, RecordWriter, may_carry_fields, read_inputs
 from stance.pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,8 @@ def analyze_files(
     resume: bool = False,
     targets: Sequence[str] | None = None,
     show_progress: bool | None = None,
+    text_column: str = "text",
+    id_column: str = "id",
 ) -> RunSummary:
     """Analyse every input in ``paths``; write quote records to ``out`` and one error record
     (``{"doc", "error", "message"}``) per failed document to ``errors_out``.
@@ -103,8 +105,17 @@ def analyze_files(
     ``output_path`` a checkpoint is kept beside it and ``resume=True`` continues from it.
     Inputs are read lazily (at most two batches ahead of the output), so memory stays bounded
     however many there are. ``show_progress``: a documents bar on stderr (``None``: only when
-    stderr is a terminal).
+    stderr is a terminal). ``text_column``/``id_column``: the text and id fields of row inputs
+    (JSONL, CSV, TSV, Parquet); a row's other fields go, as ``"meta"``, into each of its quote
+    records and its error record (see :class:`~stance.io.RecordWriter`).
     """
+    # only names other than the defaults are passed on and checkpointed, so a checkpoint of an
+    # earlier version, and a reader with read_inputs(paths)'s signature, still fit
+    columns: dict[str, str] = {}
+    if text_column != "text":
+        columns["text_column"] = text_column
+    if id_column != "id":
+        columns["id_column"] = id_column
     summary = RunSummary()
     progress = None
     skip = 0
@@ -112,7 +123,8 @@ def analyze_files(
     if output_path is not None:
         progress = _Progress(
             output_path + ".progress",
-            {"version": PROGRESS_VERSION, "paths": list(paths), "format": fmt, "targets": list(targets or [])},
+            {"version": PROGRESS_VERSION, "paths": list(paths), "format": fmt, "targets": list(targets or []),
+             **({"columns": columns} if columns else {})},
         )
         state = progress.last() if resume else None
         if state is not None:
@@ -129,8 +141,9 @@ def analyze_files(
             if resume:
                 logger.info("nothing to resume at %s; starting from the beginning", progress.path)
             progress.start()
-    writer = RecordWriter(fmt, out, header=header)
-    inputs = islice(read_inputs(paths), skip, None)
+    writer = RecordWriter(fmt, out, header=header, meta=fmt == "csv" and may_carry_fields(paths))
+    reader = read_inputs(paths, text_column=text_column, id_column=id_column) if columns else read_inputs(paths)
+    inputs = islice(reader, skip, None)
     # One pipe() stream over all readable inputs, so that parsing the next batch overlaps the
     # models on this one; ``pending`` holds, in order, every input the stream has read so far
     # (unreadable ones included), and is drained batch by batch for the checkpoints.
@@ -202,19 +215,24 @@ def _write_batch(
         summary.n_docs += 1
         if doc is None:
             kind, _, message = (item.error or "").partition(": ")
-            failures.append({"doc": item.id, "error": kind, "message": message})
+            failures.append(_with_meta({"doc": item.id, "error": kind, "message": message}, item.meta))
             continue
         err = doc.error_record()
         if err is not None:
-            failures.append(err)
+            failures.append(_with_meta(err, item.meta))
         else:
-            records.extend(doc.to_records())
+            records.extend(_with_meta(r, item.meta) for r in doc.to_records())
     summary.n_failed += len(failures)
     summary.n_ok += len(batch) - len(failures)
     summary.n_quotes += writer.write(records)
     for f in failures:
         errors_out.write(json.dumps(f, ensure_ascii=False) + "\n")
     return failures
+
+
+def _with_meta(record: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with the other fields of its input row as ``"meta"`` (none: unchanged)."""
+    return {**record, "meta": meta} if meta else record
 
 
 def _progress_bar(show: bool | None, initial: int) -> Any:
