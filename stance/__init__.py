@@ -7,6 +7,7 @@
 'anonymous'
 """
 
+from stance._columns import stance_column
 from stance._version import __version__
 from stance.aggregate import speaker_stances
 from stance.attribution import ResolverConfig
@@ -31,6 +32,7 @@ from stance.pipeline import Pipeline, PipelineConfig, load
 from stance.quotes import ExtractorConfig
 
 __all__ = [
+    "stance_column",
     "Document",
     "DocumentTooLargeError",
     "ExtractorConfig",

@@ -2,7 +2,7 @@
 
 Researchers ask "who is for and who is against X", not "what is quote 17's label".
 :func:`speaker_stances` turns a quotes table (``Document.to_pandas()``, ``nlp(frame)``, the CLI's
-CSV, or any frame with ``speaker`` and ``stance_<target>`` columns) into one row per
+CSV, or any frame with ``speaker`` and ``stance_<name>`` columns, see :func:`stance.stance_column`) into one row per
 (speaker, target):
 
 =================  ==========================================================================
@@ -37,6 +37,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from stance._columns import stance_targets, target_column
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -48,15 +50,6 @@ AGGREGATE_COLUMNS = (
 )
 _SIGN = {"favor": 1.0, "against": -1.0, "neutral": 0.0}
 _PER_DOCUMENT_TYPES = ("anonymous", "unknown")
-
-
-def _targets(frame: pd.DataFrame) -> list[str]:
-    cols = set(frame.columns)
-    out = []
-    for c in frame.columns:
-        if isinstance(c, str) and c.startswith("stance_") and not (c.endswith("_score") and c[: -len("_score")] in cols):
-            out.append(c[len("stance_") :])
-    return out
 
 
 def _key(name: Any) -> str:
@@ -89,23 +82,18 @@ def speaker_stances(
 
     if "speaker" not in quotes.columns:
         raise KeyError(f"the quotes table needs a 'speaker' column (columns: {list(quotes.columns)})")
-    have = _targets(quotes)
-    chosen = list(targets) if targets is not None else have
-    missing = [t for t in chosen if t not in have]
-    if missing:
-        raise ValueError(
-            f"no stance toward {missing} in the quotes table (no stance_<target> column); "
-            + (f"targets present: {have}" if have else "analyse with targets=[...] to get stance columns")
-        )
+    have = stance_targets(quotes)
+    # (label column, target as shown): every target present, or those asked for, by any of their names
+    chosen = list(have.items()) if targets is None else [(target_column(quotes, t), t) for t in targets]
     if targets is None and not chosen and len(quotes):
         raise ValueError("the quotes table has no stance_<target> columns; analyse with targets=[...]")
     rows: list[dict[str, Any]] = []
     has_doc = "doc" in quotes.columns
     types = quotes["speaker_type"].astype(str) if "speaker_type" in quotes.columns else pd.Series("unknown", index=quotes.index)
     texts = quotes["text"].astype(str) if "text" in quotes.columns else pd.Series("", index=quotes.index)
-    for target in chosen:
-        labels = quotes[f"stance_{target}"]
-        score_col = f"stance_{target}_score"
+    for column, target in chosen:
+        labels = quotes[column]
+        score_col = f"{column}_score"
         scores = quotes[score_col] if score_col in quotes.columns else pd.Series(1.0, index=quotes.index)
         groups: dict[tuple[str, ...], dict[str, Any]] = {}
         for i in quotes.index:

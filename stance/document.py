@@ -13,6 +13,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from stance._columns import stance_column
 from stance.display.html import render
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -256,10 +257,11 @@ class Document:
 
     def to_pandas(self) -> pd.DataFrame:
         """One tidy row per quote; stance is spread into ``stance_<target>`` (the label) and
-        ``stance_<target>_score``, with the target as given, spaces included
-        (``stance_the US peace plan``: use ``frame["stance_the US peace plan"]``); the names are
-        stable, and :func:`stance.speaker_stances` and the plots read them. Two targets whose
-        columns would collide (``"x"`` and ``"x_score"``) raise ``ValueError``."""
+        ``stance_<target>_score``, with the target made a safe name by :func:`stance_column`
+        ("the US peace plan" -> ``stance_the_us_peace_plan``); the targets as given are kept in
+        ``frame.attrs["stance_targets"]`` (column -> target), which :func:`stance.speaker_stances`
+        and the plots read (they also take the target as given). Two targets whose columns would
+        collide (``"US plan"`` and ``"us-plan"``, ``"x"`` and ``"x score"``) raise ``ValueError``."""
         import pandas as pd
 
         rows = []
@@ -269,13 +271,15 @@ class Document:
             row["cue_start"], row["cue_end"] = q.cue_start, q.cue_end
             row["speaker_id"] = q.speaker.id
             for target, s in q.stance.items():
-                if f"stance_{target}" in row or f"stance_{target}_score" in row:
+                column = stance_column(target)
+                if column in row or f"{column}_score" in row:
                     raise ValueError(f"the stance columns of target {target!r} collide with another target's; rename one")
-                row[f"stance_{target}"] = str(s.label)
-                row[f"stance_{target}_score"] = s.score
+                row[column] = str(s.label)
+                row[f"{column}_score"] = s.score
             rows.append(row)
         columns = [f for f in RECORD_FIELDS if f != "stance"] + ["cue_start", "cue_end", "speaker_id"]
         frame = pd.DataFrame(rows, columns=columns if not rows else None)
+        frame.attrs["stance_targets"] = {stance_column(t): t for q in self.quotes for t in q.stance}
         return frame
 
     def stances(self, targets: Sequence[str] | None = None, *, min_quotes: int = 1, min_score: float = 0.0) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from stance._columns import stance_column
 from stance._encoder import PRECISIONS, resolve_precision, store_in_precision
 from stance._nlp import DEFAULT_SPACY_MODEL, ParsedText, ParsePool, load_spacy
 from stance._spans import RawQuote, blank_span
@@ -604,7 +605,9 @@ class Pipeline:
                     new += "_input"
                 renames[name] = new
                 taken.add(new)
-        return pd.concat([out, meta.rename(columns=renames)], axis=1)
+        result = pd.concat([out, meta.rename(columns=renames)], axis=1)
+        result.attrs["stance_targets"] = {stance_column(t): t for t in _check_targets(targets)}
+        return result
 
 
 def _resolve_device(device: str) -> str:

@@ -345,15 +345,48 @@ def test_document_repr_never_shows_the_text(nlp: stance.Pipeline) -> None:
     assert repr(scored).endswith("2 speakers, targets=['the US peace plan'])")
 
 
-def test_stance_columns_keep_the_target_name() -> None:
-    quote = stance.Quote("q", 0, 1, "direct", stance.Speaker(0, "A", "person"),
-                         stance={"the US peace plan": stance.StanceScore(stance.StanceLabel.AGAINST, 0.7)})
+@pytest.mark.parametrize(
+    ("target", "column"),
+    [
+        ("the US peace plan", "stance_the_us_peace_plan"),
+        ("Donald Trump", "stance_donald_trump"),
+        ("  NATO ", "stance_nato"),
+        ("Zelensky's 10-point plan", "stance_zelensky_s_10_point_plan"),
+        ("Präsident Müller", "stance_präsident_müller"),  # letters of any script stay
+        ("Brexit!!", "stance_brexit"),
+        ("???", None),  # nothing left: a stable hashed name
+    ],
+)
+def test_stance_column_names_are_safe(target: str, column: str | None) -> None:
+    got = stance.stance_column(target)
+    if column is None:
+        assert got.startswith("stance_t") and got == stance.stance_column(target) and got.isidentifier()
+    else:
+        assert got == column
+    assert " " not in got and got.isidentifier()
+
+
+def test_stance_columns_are_safe_names_with_the_targets_kept() -> None:
+    score = stance.StanceScore(stance.StanceLabel.AGAINST, 0.7)
+    quote = stance.Quote("q", 0, 1, "direct", stance.Speaker(0, "A", "person"), stance={"the US peace plan": score})
     frame = stance.Document("q", quotes=(quote,)).to_pandas()
-    assert frame["stance_the US peace plan"].tolist() == ["against"]
-    assert frame["stance_the US peace plan_score"].tolist() == [0.7]
-    clash = dataclasses.replace(quote, stance={"x": quote.stance["the US peace plan"], "x_score": quote.stance["the US peace plan"]})
-    with pytest.raises(ValueError, match="collide"):
-        stance.Document("q", quotes=(clash,)).to_pandas()
+    assert frame["stance_the_us_peace_plan"].tolist() == ["against"]
+    assert frame["stance_the_us_peace_plan_score"].tolist() == [0.7]
+    assert frame.attrs["stance_targets"] == {"stance_the_us_peace_plan": "the US peace plan"}
+    # the aggregate names the target as given; it takes the target by any of its names
+    for name in ("the US peace plan", "stance_the_us_peace_plan"[len("stance_"):]):
+        assert stance.speaker_stances(frame, [name])["n_quotes"].tolist() == [1]
+    assert stance.speaker_stances(frame)["target"].tolist() == ["the US peace plan"]
+    # a table read back from a file has no attrs: the safe name stands in for the target
+    bare = frame.copy()
+    bare.attrs = {}
+    assert stance.speaker_stances(bare)["target"].tolist() == ["the_us_peace_plan"]
+    assert stance.speaker_stances(bare, ["the US peace plan"])["n_quotes"].tolist() == [1]
+    with pytest.raises(ValueError, match="no stance toward 'Russia'.*targets present: 'the US peace plan'"):
+        stance.speaker_stances(frame, ["Russia"])
+    for clash in ({"x": score, "x score": score}, {"US plan": score, "us-plan": score}):
+        with pytest.raises(ValueError, match="collide"):
+            stance.Document("q", quotes=(dataclasses.replace(quote, stance=clash),)).to_pandas()
 
 
 META = pd.DataFrame(

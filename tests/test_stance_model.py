@@ -461,7 +461,8 @@ def test_pipeline_scores_every_quote_against_every_target(tiny_stance_dir: Path)
     import pandas as pd
 
     frame = nlp(pd.DataFrame({"text": [ARTICLE]}), targets=["the plan"])
-    assert {"stance_the plan", "stance_the plan_score"} <= set(frame.columns)
+    assert {"stance_the_plan", "stance_the_plan_score"} <= set(frame.columns)
+    assert frame.attrs["stance_targets"] == {"stance_the_plan": "the plan"}  # the target as given
 
 
 def test_cli_target_record(tiny_stance_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,8 +4,9 @@ Every function takes a quotes DataFrame (one row per quote, as :meth:`Document.t
 ``nlp(frame)`` produce, or :func:`quotes_frame` for several documents), draws on ``ax`` (a
 new figure when it is ``None``) and returns the Axes. Nothing calls ``plt.show()``.
 
-Stance columns are ``stance_<target>`` (``favor``/``against``/``neutral`` or missing) with an
-optional ``stance_<target>_score``.
+Stance columns are ``stance_<name>`` (``favor``/``against``/``neutral`` or missing) with an
+optional ``stance_<name>_score``, ``<name>`` the target's safe name (:func:`stance.stance_column`);
+functions take a target by its name as given or its safe name.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from stance import _columns
 from stance.document import Document, SpeakerType, StanceLabel
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -94,6 +96,8 @@ def quotes_frame(
     frames = [d.to_pandas() for d in docs]
     frames = [f for f in frames if len(f)] or frames[:1]
     frame = pd.concat(frames, ignore_index=True) if frames else Document("").to_pandas()
+    # the targets as given, from every document (concat keeps attrs only where all frames agree)
+    frame.attrs["stance_targets"] = {k: v for f in frames for k, v in f.attrs.get("stance_targets", {}).items()}
     if outlets is not None:
         frame[outlet_column] = frame["doc"].map(lambda d: outlets.get(d) if d is not None else None)
     return frame
@@ -195,31 +199,8 @@ def anonymous_share_by_outlet(
 
 
 def stance_targets(quotes: pd.DataFrame) -> list[str]:
-    """The targets that have a ``stance_<target>`` label column in ``quotes``."""
-    cols = set(quotes.columns)
-    out = []
-    for c in quotes.columns:
-        if not isinstance(c, str) or not c.startswith("stance_"):
-            continue
-        if c.endswith("_score") and c[: -len("_score")] in cols:
-            continue
-        out.append(c[len("stance_") :])
-    return out
-
-
-def _stance_column(quotes: pd.DataFrame, target: str) -> str:
-    col = f"stance_{target}"
-    if col not in quotes.columns:
-        have = stance_targets(quotes)
-        raise ValueError(
-            f"no stance toward {target!r} in the quotes frame (no column {col!r}); "
-            + (
-                f"targets present: {', '.join(map(repr, have))}"
-                if have
-                else "analyse with targets=[...] to get stance columns"
-            )
-        )
-    return col
+    """The targets that have a stance label column in ``quotes``, as given where the table kept them."""
+    return list(_columns.stance_targets(quotes).values())
 
 
 def _top_speakers(frame: pd.DataFrame, top: int | None) -> list[str]:
@@ -242,7 +223,7 @@ def stance_by_speaker(
     """
     import pandas as pd
 
-    col = _stance_column(quotes, target)
+    col = _columns.target_column(quotes, target)
     _need(quotes, "speaker")
     frame = quotes[["speaker", col]].dropna()
     frame = frame[frame[col].astype(str).isin(list(_STANCE_VALUE))]
@@ -294,14 +275,15 @@ def stance_heatmap(
         raise ValueError(
             "no stance columns (stance_<target>) in the quotes frame; analyse with targets=[...]"
         )
-    cols = [_stance_column(quotes, t) for t in targets]
+    cols = [_columns.target_column(quotes, t) for t in targets]
+    shown = dict(zip(cols, targets, strict=True))
     _need(quotes, "speaker")
     long = quotes.melt(
         id_vars=["speaker"], value_vars=cols, var_name="target", value_name="label"
     ).dropna()
     long["value"] = long["label"].astype(str).map(_STANCE_VALUE)
     long = long.dropna(subset=["value"])
-    long["target"] = long["target"].str[len("stance_") :]
+    long["target"] = long["target"].map(shown)
     speakers = _top_speakers(long, top)
     mean = long.pivot_table(index="speaker", columns="target", values="value", aggfunc="mean")
     count = long.pivot_table(index="speaker", columns="target", values="value", aggfunc="count")
@@ -349,7 +331,7 @@ def who_is_for_against(
     """
     from stance.aggregate import speaker_stances
 
-    _stance_column(quotes, target)
+    _columns.target_column(quotes, target)
     rows = speaker_stances(quotes, [target], min_quotes=min_quotes, min_score=min_score)
     rows = rows[rows["label"] != "neutral"]
     if top:
