@@ -553,6 +553,37 @@ def test_anonymous_share_by_outlet_from_polnear(
         anonymous_share_by_outlet(frame.drop(columns="publisher"))
 
 
+@pytest.mark.parametrize(
+    ("anonymous", "total", "label", "xmax_at_most"),
+    [
+        ((1, 0), (400, 10), "1/400 (0.2%)", 0.07),  # a small share: not "0%", not a sliver on a 0-100% axis
+        ((3, 1), (120, 50), "3/120 (2.5%)", 0.07),
+        ((30, 2), (100, 40), "30/100 (30%)", 0.41),
+        ((5, 5), (5, 5), "5/5 (100%)", 1.36),
+        ((0, 0), (10, 10), "0/10 (0%)", 0.07),
+    ],
+)
+def test_anonymous_share_is_readable_when_small(
+    plt: object, anonymous: tuple[int, int], total: tuple[int, int], label: str, xmax_at_most: float
+) -> None:
+    from stance.display import anonymous_share_by_outlet
+
+    rows = []
+    for outlet, a, n in zip(("A", "B"), anonymous, total, strict=True):
+        rows += [{"outlet": outlet, "speaker_type": "anonymous" if k < a else "person"} for k in range(n)]
+    import pandas as pd
+
+    ax = anonymous_share_by_outlet(pd.DataFrame(rows))
+    texts = [t.get_text() for t in ax.texts]
+    assert label in texts, texts
+    share = max(anonymous[0] / total[0], anonymous[1] / total[1])
+    lo, hi = ax.get_xlim()
+    assert lo == 0 and share < hi <= xmax_at_most  # every bar and its label fit, small shares not flattened
+    legend = ax.get_legend().get_texts()[0].get_text()
+    overall = sum(anonymous) / sum(total)
+    assert (legend == "all outlets: 0%") == (overall == 0), legend
+
+
 def test_stance_by_speaker_and_heatmap(plt: object) -> None:
     from stance.display import stance_by_speaker, stance_heatmap
     from stance.display.plots import stance_targets

@@ -157,6 +157,11 @@ def _outlet_column(quotes: pd.DataFrame, column: str | None) -> str:
     )
 
 
+def _percent(share: float) -> str:
+    """A share as a percentage, with one decimal under 10% (2.5%, not 2%; 0.4%, not 0%)."""
+    return f"{share:.0%}" if share >= 0.1 or share == 0 else f"{share:.1%}"
+
+
 def anonymous_share_by_outlet(
     quotes: pd.DataFrame,
     *,
@@ -166,8 +171,11 @@ def anonymous_share_by_outlet(
 ) -> Axes:
     """Horizontal bars: the share of each outlet's quotes attributed to anonymous sources.
 
-    Bars are sorted by share and labelled with ``anonymous/total``; outlets with fewer than
-    ``min_quotes`` quotes are left out. The dashed line is the share over all outlets shown.
+    Bars are sorted by share and labelled ``anonymous/total (share)``; outlets with fewer than
+    ``min_quotes`` quotes are left out. The dashed line is the share over all outlets shown. The
+    axis ends a little past the largest share (anonymous sourcing is usually a few percent, which
+    a fixed 0-100% axis would flatten), and shares under 10% are written with one decimal, so a
+    small share never reads as 0%.
     """
     col = _outlet_column(quotes, outlet_column)
     _need(quotes, "speaker_type")
@@ -181,18 +189,20 @@ def anonymous_share_by_outlet(
     bars = ax.barh(stats.index, stats["share"].to_numpy(), color=TYPE_COLORS["anonymous"])
     ax.bar_label(
         bars,
-        labels=[f"{int(a)}/{int(n)}" for a, n in zip(stats["sum"], stats["count"], strict=True)],
+        labels=[f"{int(a)}/{int(n)} ({_percent(a / n)})" for a, n in zip(stats["sum"], stats["count"], strict=True)],
         padding=3,
         fontsize=8,
     )
+    top = float(stats["share"].max()) if len(stats) else 0.0
     if len(stats):
         overall = stats["sum"].sum() / stats["count"].sum()
         ax.axvline(
-            overall, color="#333", linestyle="--", linewidth=1, label=f"all outlets: {overall:.0%}"
+            overall, color="#333", linestyle="--", linewidth=1, label=f"all outlets: {_percent(overall)}"
         )
         ax.legend(loc="lower right", fontsize=8)
-    ax.set_xlim(0, 1.15)
-    ax.xaxis.set_major_formatter("{x:.0%}")
+    # room for the labels past the longest bar; never less than 5% wide nor more than 100% + labels
+    ax.set_xlim(0, min(1.0, max(0.05, top)) * 1.35)
+    ax.xaxis.set_major_formatter("{x:.0%}" if top >= 0.1 else "{x:.1%}")
     ax.set_xlabel("share of quotes from anonymous sources")
     ax.set_title("Anonymous sourcing by outlet")
     return ax
