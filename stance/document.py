@@ -247,6 +247,63 @@ class Document:
         kind, _, message = self.error.partition(": ")
         return {"doc": self.id, "error": kind, "message": message}
 
+    @classmethod
+    def from_records(cls, text: str, records: Sequence[Mapping[str, Any]], *, id: str | None = None) -> Document:
+        """The document again from its quote records (:meth:`to_records`, the CLI's JSONL) and its
+        text, without analysing anything: ``stance render --records`` draws saved results with it.
+
+        Every record must fit the text (``text[start:end] == record["text"]``, the mention
+        likewise), else ``ValueError`` saying which record: records of another version of the
+        article are refused, never drawn in the wrong place. Speakers are the distinct
+        (``speaker``, ``speaker_type``) pairs, in order of first quote. Records carry the cue's
+        text but not its offsets: the cue is placed at the occurrence of its text nearest the quote
+        and its mention within 200 characters (or left unplaced), the one approximation here.
+
+        >>> doc = Document.from_records('"Yes," Jane Doe said.', [{"text": '"Yes,"', "start": 0, "end": 6,
+        ...     "kind": "direct", "cue": "said", "speaker": "Jane Doe", "speaker_type": "person",
+        ...     "mention": "Jane Doe", "mention_start": 7, "mention_end": 15, "stance": {}}])
+        >>> doc.quotes[0].speaker.name, doc.quotes[0].cue_start
+        ('Jane Doe', 16)
+        """
+        speakers: dict[tuple[str, str], int] = {}
+        mentions: dict[int, dict[tuple[int, int], Mention]] = {}
+        counts: dict[int, int] = {}
+        raw: list[tuple[Mapping[str, Any], int, Mention | None]] = []
+        for n, rec in enumerate(records, 1):
+            try:
+                start, end, quote = int(rec["start"]), int(rec["end"]), str(rec["text"])
+                name, kind = str(rec["speaker"]), str(rec["speaker_type"])
+            except (KeyError, TypeError, ValueError) as err:
+                raise ValueError(f"record {n} of document {id!r} is not a quote record ({err!r})") from None
+            if text[start:end] != quote:
+                raise ValueError(
+                    f"record {n} of document {id!r} does not fit its text: characters {start}-{end} are "
+                    f"{text[start:end][:40]!r}, the record says {quote[:40]!r} (records of another version of the article?)"
+                )
+            sid = speakers.setdefault((name, kind), len(speakers))
+            counts[sid] = counts.get(sid, 0) + 1
+            mention = None
+            if rec.get("mention") is not None and rec.get("mention_start") is not None:
+                ms, me = int(rec["mention_start"]), int(rec["mention_end"])
+                if text[ms:me] != rec["mention"]:
+                    raise ValueError(f"record {n} of document {id!r}: its mention does not fit the text at {ms}-{me}")
+                mention = mentions.setdefault(sid, {}).setdefault((ms, me), Mention(text[ms:me], ms, me))
+            raw.append((rec, sid, mention))
+        people = {
+            sid: Speaker(sid, name, SpeakerType.coerce(kind), tuple(sorted(mentions.get(sid, {}).values(), key=lambda m: m.start)), counts[sid])
+            for (name, kind), sid in speakers.items()
+        }
+        quotes = []
+        for rec, sid, mention in raw:
+            start, end = int(rec["start"]), int(rec["end"])
+            cue = rec.get("cue")
+            cue_at = _nearest(text, cue, start, end, mention) if isinstance(cue, str) and cue else None
+            stance = {t: StanceScore(s["label"], float(s["score"])) for t, s in (rec.get("stance") or {}).items()}
+            quotes.append(Quote(text[start:end], start, end, rec.get("kind", "indirect"), people[sid], cue,
+                                cue_at, cue_at + len(cue) if cue_at is not None and cue else None, mention, stance))
+        quotes.sort(key=lambda q: (q.start, q.end))
+        return cls(text, tuple(quotes), tuple(people.values()), id=id)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -314,3 +371,21 @@ class Document:
         ]
         cols = ["doc", "speaker_id", "speaker", "speaker_type", "n_quotes", "n_mentions", "mentions"]
         return pd.DataFrame(rows, columns=cols)
+
+
+def _nearest(text: str, cue: str, start: int, end: int, mention: Mention | None, window: int = 200) -> int | None:
+    """Offset of the occurrence of ``cue`` outside the quote nearest to the quote or its mention."""
+    spans = [(start, end)] + ([(mention.start, mention.end)] if mention else [])
+    lo = max(0, min(s for s, _ in spans) - window)
+    hi = min(len(text), max(e for _, e in spans) + window)
+
+    def gap(at: int) -> int:
+        return min(max(s - (at + len(cue)), at - e, 0) for s, e in spans)
+
+    best: int | None = None
+    at = text.find(cue, lo, hi)
+    while at != -1:
+        if (at + len(cue) <= start or at >= end) and (best is None or gap(at) < gap(best)):
+            best = at
+        at = text.find(cue, at + 1, hi)
+    return best

@@ -641,3 +641,95 @@ def test_missing_matplotlib_says_what_to_install(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     with pytest.raises(ImportError, match=r"pip install 'stance-news\[notebooks\]'"):
         plots.quotes_per_speaker_type(plots.quotes_frame([]))
+
+
+# -- stance render --records: saved results drawn again, nothing analysed -------------------------
+
+
+def _analysed(tmp_path: Path, body: str, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    from stance.cli import main
+
+    articles = tmp_path / "articles.jsonl"
+    rows = [{"id": "a1", "text": body}, {"id": "a2", "text": '"We knew," an official said.'}, {"id": "a3", "text": "No quote."}]
+    articles.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    records = tmp_path / "records.jsonl"
+    assert main(["analyze", str(articles), "--quote-model", "none", "-o", str(records)]) == 0
+    capsys.readouterr()
+    return articles, records
+
+
+def test_render_from_saved_records_draws_what_was_saved_without_a_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles, records = _analysed(tmp_path, ARTICLE + INJECTION, capsys)
+    fresh = tmp_path / "fresh.html"
+    assert run(cli_args("render", str(articles), "--quote-model", "none", "-o", str(fresh))) == 0
+
+    def no_model(*args: object, **kwargs: object) -> None:
+        raise AssertionError("render --records must not load a pipeline")
+
+    monkeypatch.setattr(stance, "load", no_model)
+    saved = tmp_path / "saved.html"
+    assert run(cli_args("render", str(articles), "--records", str(records), "-o", str(saved))) == 0
+    a, b = read(fresh.read_text(encoding="utf-8")), read(saved.read_text(encoding="utf-8"))
+    assert "".join(b.text) == "".join(a.text) and ARTICLE in "".join(b.text)
+    def spans(r: object) -> list[tuple[str | None, ...]]:  # every highlighted span: class, speaker, title
+        return [(s.get("class"), s.get("data-speaker"), s.get("title")) for s in r.spans]  # type: ignore[attr-defined]
+
+    assert spans(b) == spans(a) and len({s[1] for s in spans(a) if s[1]}) >= 3
+    assert "<script" not in saved.read_text(encoding="utf-8")
+
+
+def test_document_from_records_round_trips(nlp: stance.Pipeline) -> None:
+    doc = nlp(ARTICLE, id="x")
+    again = stance.Document.from_records(ARTICLE, doc.to_records(), id="x")
+    assert again.to_records() == doc.to_records()
+    assert [(q.cue, q.cue_start) for q in again.quotes] == [(q.cue, q.cue_start) for q in doc.quotes]
+    assert [s.name for s in again.speakers] == list(dict.fromkeys(q.speaker.name for q in doc.quotes))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("edit_text", "record 1 of document 'a1' does not fit its text"),
+        ("other_ids", "not in"),
+        ("csv", "not a JSON record.*JSONL"),
+        ("no_doc", "no 'doc' field"),
+        ("target", "--target needs an analysis"),
+    ],
+)
+def test_render_from_records_refuses_what_does_not_fit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str, message: str
+) -> None:
+    import re
+
+    articles, records = _analysed(tmp_path, ARTICLE, capsys)
+    extra: list[str] = []
+    if damage == "edit_text":  # the article changed since it was analysed: offsets point elsewhere
+        rows = [json.loads(line) for line in articles.read_text(encoding="utf-8").splitlines()]
+        rows[0]["text"] = "Breaking: " + rows[0]["text"]
+        articles.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    elif damage == "other_ids":
+        recs = [json.loads(line) for line in records.read_text(encoding="utf-8").splitlines()]
+        records.write_text("".join(json.dumps({**r, "doc": "zz" + r["doc"]}) + "\n" for r in recs), encoding="utf-8")
+    elif damage == "csv":
+        records.write_text("doc,text,start\na1,x,0\n", encoding="utf-8")
+    elif damage == "no_doc":
+        records.write_text('{"text": "x"}\n', encoding="utf-8")
+    else:
+        extra = ["--target", "EU"]
+    out = tmp_path / "out.html"
+    assert run(cli_args("render", str(articles), "--records", str(records), "-o", str(out), *extra)) == 1
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+    assert "Traceback" not in err
+    if damage in ("other_ids", "csv", "no_doc", "target"):
+        assert not out.exists()  # nothing matched: no page without its quotes
+
+
+def test_render_from_records_counts_error_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    articles, records = _analysed(tmp_path, ARTICLE, capsys)
+    with records.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"doc": "a9", "error": "DocumentTooLargeError", "message": "too long"}) + "\n")
+    assert run(cli_args("render", str(articles), "--records", str(records), "-o", str(tmp_path / "o.html"))) == 0
+    assert "1 error record(s)" in capsys.readouterr().err
