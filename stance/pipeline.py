@@ -207,7 +207,8 @@ class Pipeline:
     Call it on a ``str`` (one :class:`~stance.document.Document`), a list of strings (a list of
     documents), a :class:`pandas.DataFrame` (a DataFrame of quotes, one row per quote, keyed
     by the input row's index or ``id_column``) or a :class:`datasets.Dataset` (a Dataset of
-    quotes, the same rows).
+    quotes, the same rows, made batch by batch by ``Dataset.map``; an ``IterableDataset`` gives a
+    lazy ``IterableDataset``).
     """
 
     def __init__(self, config: PipelineConfig | None = None) -> None:
@@ -338,15 +339,8 @@ class Pipeline:
             pd = None
         if pd is not None and isinstance(data, pd.DataFrame):
             return self._analyze_frame(data, targets, text_column, id_column, batch_size, errors)
-        if type(data).__name__ == "Dataset" and hasattr(data, "column_names") and hasattr(data, "to_pandas"):
-            from datasets import Dataset
-
-            # a datasets.Dataset of articles -> a Dataset of quotes, as for a DataFrame
-            if text_column not in data.column_names:
-                raise KeyError(f"no column {text_column!r} in the Dataset (columns: {data.column_names})")
-            frame = data.to_pandas()
-            quotes = self._analyze_frame(frame, targets, text_column, id_column, batch_size, errors)
-            return Dataset.from_pandas(quotes, preserve_index=False)
+        if type(data).__name__ in ("Dataset", "IterableDataset") and hasattr(data, "map"):
+            return self._analyze_dataset(data, targets, text_column, id_column, batch_size, errors)
         raise TypeError(
             f"cannot analyse a {type(data).__name__}: pass a str, a list of str, a pandas DataFrame "
             "or a datasets.Dataset"
@@ -557,6 +551,33 @@ class Pipeline:
             for d in docs
         ]
 
+    def _analyze_dataset(
+        self, data: Any, targets: Sequence[str] | None, text_column: str, id_column: str | None,
+        batch_size: int, errors: str,
+    ) -> Any:
+        """A ``datasets.Dataset`` (or ``IterableDataset``) of articles -> one of quotes, the rows
+        :meth:`_analyze_frame` gives, made by ``Dataset.map(batched=True)``: batch by batch, never
+        the whole dataset in memory as a DataFrame (an ``IterableDataset`` stays lazy)."""
+        import pandas as pd
+
+        if errors not in ("raise", "skip"):
+            raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
+        names = data.column_names
+        for name in (text_column, id_column):
+            if name is not None and names is not None and name not in names:
+                raise KeyError(f"no column {name!r} in the Dataset (columns: {names})")
+        wanted = self._targets(targets)
+        features = _dataset_features(self, data, wanted, text_column, id_column, errors)
+
+        def quotes(batch: dict[str, list[Any]], indices: list[int]) -> dict[str, list[Any]]:
+            frame = pd.DataFrame({name: list(batch[name]) for name in batch}, index=indices)
+            out = self._analyze_frame(frame, wanted, text_column, id_column, batch_size, errors)
+            return {c: [_plain(v) for v in out[c].tolist()] for c in features}
+
+        # documents per map batch: a few pipe batches, so each map call keeps the pipeline busy
+        return data.map(quotes, batched=True, batch_size=max(64, 4 * batch_size), with_indices=True,
+                        remove_columns=names, features=features)
+
     def _analyze_frame(
         self, frame: pd.DataFrame, targets: Sequence[str] | None, text_column: str,
         id_column: str | None, batch_size: int, errors: str = "raise",
@@ -591,23 +612,69 @@ class Pipeline:
         base = list(Document("").to_pandas().columns)
         out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=base)
         errs = ["error", "message"] if errors == "skip" else []
-        stance_columns = [c for c in out.columns if c not in base and c not in errs]
+        # every target's columns, also where no quote was found: the same columns whatever the rows
+        stance_columns = [c for t in _check_targets(targets) for c in (stance_column(t), f"{stance_column(t)}_score")]
         out = out.reindex(columns=base + stance_columns + errs)
         if errs and not failed:
             out[errs] = None
         meta = frame.drop(columns=[text_column]).iloc[positions].reset_index(drop=True)
-        taken = set(out.columns)
-        renames = {}
-        for name in meta.columns:
-            if name in taken:
-                new = f"{name}_input"
-                while new in taken or new in meta.columns:
-                    new += "_input"
-                renames[name] = new
-                taken.add(new)
-        result = pd.concat([out, meta.rename(columns=renames)], axis=1)
+        result = pd.concat([out, meta.rename(columns=_input_renames(list(out.columns), list(meta.columns)))], axis=1)
         result.attrs["stance_targets"] = {stance_column(t): t for t in _check_targets(targets)}
         return result
+
+
+def _input_renames(ours: list[Any], inputs: list[Any]) -> dict[Any, str]:
+    """How input columns named like the quotes table's are renamed: ``_input`` added (again, until
+    the name is free)."""
+    taken = set(ours)
+    renames = {}
+    for name in inputs:
+        if name in taken:
+            new = f"{name}_input"
+            while new in taken or new in inputs:
+                new += "_input"
+            renames[name] = new
+            taken.add(new)
+    return renames
+
+
+#: the integer columns of the quotes table (``Document.to_pandas``); the others hold text
+_INT_COLUMNS = ("start", "end", "mention_start", "mention_end", "cue_start", "cue_end", "speaker_id")
+
+
+def _dataset_features(pipeline: Pipeline, data: Any, targets: list[str], text_column: str,
+                      id_column: str | None, errors: str) -> Any:
+    """The ``datasets.Features`` of the quotes a Dataset of articles gives: declared up front so
+    that every batch writes the same schema (a batch with no quote, or no failure, included)."""
+    import pandas as pd
+    from datasets import Features, Value
+
+    given = data.features or {}
+    empty = pd.DataFrame({name: pd.Series(dtype=object) for name in (data.column_names or [text_column])})
+    columns = list(pipeline._analyze_frame(empty, targets, text_column, id_column, 1, errors).columns)
+    inputs = [c for c in (data.column_names or []) if c != text_column]
+    ours = columns[: len(columns) - len(inputs)]  # the input columns come last
+    renames = _input_renames(ours, inputs)
+    source = {renames.get(c, c): c for c in inputs}  # output name -> input name
+    features = {}
+    for name in columns:
+        if name == "doc":
+            features[name] = given[id_column] if id_column is not None and id_column in given else Value("int64")
+        elif name not in source:  # a column of ours
+            kind = "int64" if name in _INT_COLUMNS else "float64" if name.endswith("_score") else "string"
+            features[name] = Value(kind)
+        else:
+            features[name] = given.get(source[name], Value("string"))
+    return Features(features)
+
+
+def _plain(value: Any) -> Any:
+    """A pandas cell as the plain Python value ``datasets`` writes: missing values as ``None``."""
+    if value is None or value is getattr(__import__("pandas"), "NA", None):
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
 
 
 def _resolve_device(device: str) -> str:

@@ -441,3 +441,73 @@ def test_dataset_keeps_the_input_columns(nlp: stance.Pipeline) -> None:
     data = Dataset.from_pandas(META.iloc[:2].drop(columns=["date"]), preserve_index=False)
     out = nlp(data, text_column="body")
     assert out["outlet"] == ["A", "A"] and out["speaker_input_input"] == ["s1", "s1"]
+
+
+# -- datasets.Dataset in and out, batch by batch ----------------------------------------------------
+
+
+def _articles(n: int) -> list[str | None]:
+    kinds = [TEXT, "Nothing said here.", None, '"Yes," an official said. "No," he added.', "", "x" * 50]
+    return [kinds[k % len(kinds)] for k in range(n)]
+
+
+def _as_rows(frame: pd.DataFrame) -> list[dict[str, object]]:
+    return [{k: (None if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in r.items()}
+            for r in frame.to_dict("records")]
+
+
+def test_dataset_is_analysed_batch_by_batch_with_one_schema(
+    nlp: stance.Pipeline, tiny_stance_dir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datasets import Dataset
+
+    texts = _articles(150)  # several map batches; some have no quote, some no failure
+    texts[149] = "y" * 200  # a failure only in the last batch: its error column is typed from the start
+    data = Dataset.from_dict({"body": texts, "outlet": [f"o{k % 3}" for k in range(150)], "n": list(range(150))})
+    nlp = stance.load(quote_model=None, stance_model=tiny_stance_dir, max_chars=100)
+    want = nlp(data.to_pandas(), text_column="body", targets=["the plan"], errors="skip")
+    monkeypatch.setattr(Dataset, "to_pandas", lambda self, *a, **k: pytest.fail("the whole Dataset was loaded as a DataFrame"))
+    seen: list[int] = []
+    real = nlp._analyze_frame
+
+    def spy(frame: pd.DataFrame, *args: object, **kwargs: object) -> pd.DataFrame:
+        seen.append(len(frame))
+        return real(frame, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nlp, "_analyze_frame", spy)
+    out = nlp(data, text_column="body", targets=["the plan"], errors="skip")
+    assert isinstance(out, Dataset) and max(seen) < 150 and sum(n for n in seen if n) == 150
+    assert out.features["start"].dtype == "int64" and out.features["error"].dtype == "string"
+    assert out.features["stance_the_plan_score"].dtype == "float64" and out.features["n"].dtype == "int64"
+    got = out.to_list() if hasattr(out, "to_list") else [out[k] for k in range(len(out))]
+    assert [{k: r[k] for k in want.columns} for r in got] == _as_rows(want)
+    assert out.num_rows == len(want) and want["error"].notna().sum() == 1
+
+
+def test_iterable_dataset_stays_lazy(nlp: stance.Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datasets import Dataset, IterableDataset
+
+    data = Dataset.from_dict({"text": _articles(12), "id": [f"d{k}" for k in range(12)]})
+    want = nlp(data.to_pandas(), id_column="id", errors="skip")
+    calls: list[int] = []
+    real = nlp.pipe
+
+    def counting(texts: list[object], *args: object, **kwargs: object) -> object:
+        calls.append(len(texts))  # documents sent to the pipeline
+        return real(texts, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nlp, "pipe", counting)
+    lazy = nlp(data.to_iterable_dataset(), id_column="id", errors="skip")
+    assert isinstance(lazy, IterableDataset) and sum(calls) == 0  # nothing analysed yet
+    rows = list(lazy)
+    assert sum(calls) == 12 and [{k: r[k] for k in want.columns} for r in rows] == _as_rows(want)
+
+
+def test_no_quotes_still_gives_every_stance_column(tiny_stance_dir: str) -> None:
+    from datasets import Dataset
+
+    nlp = stance.load(quote_model=None, stance_model=tiny_stance_dir)
+    frame = nlp(pd.DataFrame({"text": ["Nothing said.", ""]}), targets=["the plan", "Russia"])
+    assert len(frame) == 0 and {"stance_the_plan", "stance_the_plan_score", "stance_russia"} <= set(frame.columns)
+    out = nlp(Dataset.from_dict({"text": ["Nothing said."]}), targets=["the plan"])
+    assert out.num_rows == 0 and "stance_the_plan" in out.column_names
