@@ -130,7 +130,13 @@ def resolve_encoder_path(path: str | os.PathLike[str] | None = None) -> str:
 
 def load_encoder(path: str | os.PathLike[str] | None = None) -> tuple[Any, Any]:
     """Return ``(tokenizer, model)`` for ``path`` (see :func:`resolve_encoder_path`), offline only."""
-    from transformers import AutoModel, AutoTokenizer
+    import warnings
+
+    with warnings.catch_warnings():
+        # transformers imports tqdm.auto, which warns in a notebook without ipywidgets ("IProgress
+        # not found"); the models here never show its bars
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from transformers import AutoModel, AutoTokenizer
 
     where = resolve_encoder_path(path)
     if not Path(where).is_dir():

@@ -315,25 +315,48 @@ def analyze_spark(
     return df.select(id_column, text_column).mapInPandas(run, schema)
 
 
-def local_session(workers: int = 2, app_name: str = "stance") -> Any:
+def local_session(workers: int = 2, app_name: str = "stance", *, jvm_log: str | None = "auto") -> Any:
     """A Spark session in local mode with ``workers`` worker threads, for trying
     :func:`analyze_spark` on one machine: loopback only, no web UI or console progress bar,
     ``max(2, workers)`` shuffle partitions, and Python workers running this interpreter
-    (where ``stance`` is installed) unless ``PYSPARK_PYTHON`` says otherwise."""
+    (where ``stance`` is installed) unless ``PYSPARK_PYTHON`` says otherwise.
+
+    ``jvm_log``: where the Java side's own output goes when this call starts it — ``"auto"``
+    (default: ``stance-spark-<pid>.log`` in the temporary directory, its path logged at INFO), a
+    file path, or ``None`` (the process's stderr, as Spark does:
+    start-up banners and warnings in a notebook's output). Errors still reach Python as
+    exceptions either way.
+    """
     _import_pyspark()
+    import tempfile
+
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    session = (
+    builder = (
         SparkSession.builder.master(f"local[{workers}]").appName(app_name)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(max(2, workers)))
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate()
     )  # fmt: skip
+    path = None
+    if jvm_log is not None and SparkSession.getActiveSession() is None:
+        path = jvm_log if jvm_log != "auto" else os.path.join(tempfile.gettempdir(), f"stance-spark-{os.getpid()}.log")
+        sys.stderr.flush()
+        saved = os.dup(2)
+        with open(path, "ab") as log:
+            os.dup2(log.fileno(), 2)  # the JVM started now inherits the log file as its stderr
+            try:
+                session = builder.getOrCreate()
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+        logger.info("Spark's Java output goes to %s", path)
+    else:
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
 

@@ -350,3 +350,23 @@ def test_network_guard_allows_loopback_only() -> None:
         server.listen(1)
         with socket.create_connection(server.getsockname(), timeout=5):
             pass
+
+
+@pytest.mark.parametrize("jvm_log", ["file", None])
+def test_local_session_keeps_the_jvm_banner_out_of_stderr(tmp_path: Path, jvm_log: str | None) -> None:
+    _need_spark()
+    log = tmp_path / "jvm.log"
+    code = (
+        "from stance.spark import local_session\n"
+        f"s = local_session(1, 't', jvm_log={str(log) if jvm_log else None!r})\n"
+        "print(s.range(5).count())\n"
+        "s.stop()\n"
+    )
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0 and proc.stdout.strip() == "5", proc.stderr[-2000:]
+    banner = "log4j"  # Spark's start-up lines name its log4j profile
+    if jvm_log:
+        assert banner not in proc.stderr and banner in log.read_text(encoding="utf-8")
+    else:  # None: Spark's own behaviour, so the check above can fail
+        assert banner in proc.stderr
