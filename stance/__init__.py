@@ -23,6 +23,7 @@ from stance.document import (
     StanceScore,
 )
 from stance.errors import (
+    DocumentTimeoutError,
     DocumentTooLargeError,
     ModelLoadError,
     StanceError,
@@ -34,6 +35,7 @@ from stance.quotes import ExtractorConfig
 __all__ = [
     "stance_column",
     "Document",
+    "DocumentTimeoutError",
     "DocumentTooLargeError",
     "ExtractorConfig",
     "Mention",

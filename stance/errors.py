@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["StanceError", "DocumentTooLargeError", "StanceModelUnavailableError", "InputError", "ModelLoadError"]
+__all__ = [
+    "StanceError", "DocumentTooLargeError", "DocumentTimeoutError", "StanceModelUnavailableError", "InputError", "ModelLoadError",
+]
 
 
 class StanceError(Exception):
@@ -11,6 +13,12 @@ class StanceError(Exception):
 
 class DocumentTooLargeError(StanceError, ValueError):
     """A document is longer than ``PipelineConfig.max_chars``."""
+
+
+class DocumentTimeoutError(StanceError, TimeoutError):
+    """A document ran over ``PipelineConfig.doc_timeout`` seconds of analysis. The budget is
+    cooperative: it is checked between the pipeline's stages and inside its longer loops, so a
+    document is stopped at the first check after its deadline, not at the deadline itself."""
 
 
 class StanceModelUnavailableError(StanceError, RuntimeError):

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import threading
@@ -20,13 +21,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from stance import _deadline
 from stance._columns import stance_column
 from stance._encoder import PRECISIONS, resolve_precision, store_in_precision
 from stance._nlp import DEFAULT_SPACY_MODEL, ParsedText, ParsePool, load_spacy
 from stance._spans import RawQuote, blank_span
 from stance.attribution import Resolution, ResolverConfig, RuleResolver
 from stance.document import Document, Mention, Quote, QuoteKind, Speaker
-from stance.errors import DocumentTooLargeError, StanceModelUnavailableError
+from stance.errors import DocumentTimeoutError, DocumentTooLargeError, StanceModelUnavailableError
 from stance.quotes import ExtractorConfig, RuleExtractor
 from stance.quotes._dialogue import alternate_turns, unwrap_lines
 
@@ -41,6 +43,10 @@ __all__ = ["PipelineConfig", "Pipeline", "load"]
 
 #: documents longer than this (characters) are refused with :class:`DocumentTooLargeError`
 DEFAULT_MAX_CHARS = 2_000_000
+#: in :meth:`Pipeline.pipe`, a document longer than this (characters) never shares a batch: the
+#: documents read before it are analysed (and yielded) first, then it alone, so one huge article
+#: does not hold back the short ones before it (the output is the same either way)
+BIG_DOC_CHARS = 100_000
 #: the values of ``quote_model`` / ``stance_model`` (and the CLI's ``--*-model``) that mean no model
 NO_MODEL = ("none", "rules")
 #: the devices :class:`PipelineConfig` accepts
@@ -88,6 +94,19 @@ class PipelineConfig:
     ``"cuda:N"``; :meth:`Pipeline` refuses it with a clear ``ValueError`` when torch sees no such
     GPU, never a silent fall-back to the CPU) or ``"auto"`` (the GPU where there is one, the CPU
     otherwise). spaCy and the rules always run on the CPU.
+    ``doc_timeout``: seconds of analysis allowed per document (``None``: no limit). A batch of
+    *n* documents gets ``n * doc_timeout``; a batch that runs over is analysed again one document
+    at a time, each under its own ``doc_timeout`` (reusing the batch's spaCy parse), and a
+    document over its budget raises :class:`~stance.errors.DocumentTimeoutError` (or, with
+    ``errors="skip"``, becomes a document with that error), the others of its batch unchanged.
+    The check is cooperative, not a preemptive kill: the budget is checked between the stages
+    (after the parse, after quote finding, after each document's speakers, after stance) and
+    inside their longer loops (each batch of tagger windows, each quote the resolver attributes,
+    each batch of the stance classifier), so a document is stopped at the first check after its
+    deadline. One spaCy parse call or one model forward pass cannot be interrupted: a document
+    whose parse alone takes longer is reported when the parse returns. The parse of a batch
+    counts against the batch's budget; a document retried alone is timed over its quote,
+    speaker and stance stages.
     ``"none"`` (any case) for ``quote_model`` or ``stance_model`` means ``None``, as the CLI's
     ``--quote-model none``.
     """
@@ -103,6 +122,7 @@ class PipelineConfig:
     parse_processes: int = 1
     dialogue: bool = False
     device: str = "cpu"
+    doc_timeout: float | None = None
     extractor: ExtractorConfig = field(default_factory=ExtractorConfig)
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
 
@@ -115,6 +135,13 @@ class PipelineConfig:
             raise ValueError(f"PipelineConfig.precision must be one of {PRECISIONS}, got {self.precision!r}")
         if not isinstance(self.spacy_model, str) or not self.spacy_model:
             raise ValueError("PipelineConfig.spacy_model must name an installed spaCy model")
+        if self.doc_timeout is not None and (
+            isinstance(self.doc_timeout, bool) or not isinstance(self.doc_timeout, (int, float))
+            or math.isnan(self.doc_timeout) or self.doc_timeout <= 0
+        ):
+            raise ValueError(
+                f"PipelineConfig.doc_timeout must be a positive number of seconds or None, got {self.doc_timeout!r}"
+            )
         if not isinstance(self.device, str) or not _DEVICE.fullmatch(self.device):
             raise ValueError(f"PipelineConfig.device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}")
         for name in ("quote_model", "stance_model"):
@@ -357,6 +384,11 @@ class Pipeline:
     ) -> Generator[Document, None, None]:
         """Analyse a stream of texts in batches; yields exactly one :class:`Document` per input, in order.
 
+        A text longer than :data:`BIG_DOC_CHARS` is analysed in a batch of its own (the batch
+        read before it is finished and yielded first); the documents are the same whatever the
+        batching. With ``PipelineConfig.doc_timeout``, a document over its time budget raises
+        :class:`~stance.errors.DocumentTimeoutError` (``errors="skip"``: is yielded with it).
+
         ``errors="raise"`` (default) raises on the first document that cannot be analysed;
         ``errors="skip"`` yields it as a ``Document`` with no quotes and ``error`` set
         (``"DocumentTooLargeError: ..."``), so that no input is ever lost silently and the
@@ -379,8 +411,16 @@ class Pipeline:
             batch: list[Any] = []
             batch_ids: list[str | None] = []
             for text in texts:
+                doc_id = next(id_iter, None) if id_iter is not None else None
+                if isinstance(text, (str, bytes)) and len(text) > BIG_DOC_CHARS:
+                    # a huge document never shares a batch: the ones before it go first
+                    if batch:
+                        yield batch, batch_ids
+                    yield [text], [doc_id]
+                    batch, batch_ids = [], []
+                    continue
                 batch.append(text)
-                batch_ids.append(next(id_iter, None) if id_iter is not None else None)
+                batch_ids.append(doc_id)
                 if len(batch) == batch_size:
                     yield batch, batch_ids
                     batch, batch_ids = [], []
@@ -479,20 +519,29 @@ class Pipeline:
         if batch.error is not None:
             raise batch.error
         texts, ids, failed, good = batch.texts, batch.ids, batch.failed, batch.good
+        timeout = self.config.doc_timeout
+        parsed: list[ParsedText] | None = None
         try:
-            parsed = batch.parsed.result() if batch.parsed is not None else None
-            done = self._run([texts[k] for k in good], [ids[k] for k in good], targets, parsed)
+            with _deadline.budget(timeout * len(good) if timeout is not None and good else None, "the batch"):
+                parsed = batch.parsed.result() if batch.parsed is not None else self._parse([texts[k] for k in good])
+                done = self._run([texts[k] for k in good], [ids[k] for k in good], targets, parsed)
+        except DocumentTimeoutError as err:
+            if len(good) > 1:
+                # the batch ran over: each document alone, under its own budget
+                done = self._one_by_one(batch, parsed, errors, targets)
+            else:  # alone already: the batch's budget was its own, its parse included
+                k = good[0]
+                err = DocumentTimeoutError(str(err).replace("the batch", _what(ids[k]), 1))
+                if errors == "raise":
+                    raise err from None
+                logger.warning("%s", err)
+                failed[k] = f"{type(err).__name__}: {err}"
+                done = []
         except Exception:
             if errors == "raise":
                 raise
             # isolate the document that breaks the batch; the others are analysed alone
-            done = []
-            for k in good:
-                try:
-                    done.extend(self._run([texts[k]], [ids[k]], targets))
-                except Exception:
-                    logger.exception("document %s could not be analysed", ids[k])
-                    failed[k] = "InternalError: the pipeline failed on this document (see the log)"
+            done = self._one_by_one(batch, None, errors, targets)
         out: list[Document] = []
         it = iter(done)
         for k in range(len(texts)):
@@ -502,28 +551,64 @@ class Pipeline:
                 out.append(next(it))
         return out
 
+    def _one_by_one(
+        self, batch: _Batch, parsed: list[ParsedText] | None, errors: str, targets: Sequence[str]
+    ) -> list[Document]:
+        """Each document of ``batch`` analysed alone, under its own ``doc_timeout`` (``parsed``:
+        the batch's parses to reuse; ``None``: parse again). A document over its budget raises
+        :class:`DocumentTimeoutError` (``errors="raise"``), one that fails otherwise raises too,
+        or (``errors="skip"``) each is marked in ``batch.failed``; returns the other documents."""
+        texts, ids, failed, good = batch.texts, batch.ids, batch.failed, batch.good
+        # the parses come in the order of the batch's non-blank good texts
+        by_position: dict[int, ParsedText] = {}
+        if parsed is not None:
+            by_position = dict(zip([k for k in good if texts[k].strip()], parsed, strict=True))
+        done: list[Document] = []
+        for k in good:
+            try:
+                with _deadline.budget(self.config.doc_timeout, _what(ids[k])):
+                    own = [by_position[k]] if k in by_position else None
+                    done.extend(self._run([texts[k]], [ids[k]], targets, own if parsed is not None else None))
+            except DocumentTimeoutError as err:
+                if errors == "raise":
+                    raise
+                logger.warning("%s", err)
+                failed[k] = f"{type(err).__name__}: {err}"
+            except Exception:
+                if errors == "raise":
+                    raise
+                logger.exception("document %s could not be analysed", ids[k])
+                failed[k] = "InternalError: the pipeline failed on this document (see the log)"
+        return done
+
     def _run(
         self, texts: list[str], ids: list[str | None], targets: Sequence[str] = (),
         parsed: list[ParsedText] | None = None,
     ) -> list[Document]:
+        """The documents of ``texts`` (``parsed``: the parses of its non-blank texts, else made
+        here), checking the current time budget (:mod:`stance._deadline`) between the stages."""
         todo = [k for k, t in enumerate(texts) if t.strip()]
         if parsed is None:
             parsed = self._parse(texts)
+        _deadline.check()
         docs = [Document(text=t, id=i) for t, i in zip(texts, ids, strict=True)]
         t0 = time.perf_counter()
         raws = [[_without_blank_source(p.text, rq) for rq in rqs] for p, rqs in zip(parsed, self.extractor.predict_batch(parsed), strict=True)]
         if self.config.dialogue:
             raws = [alternate_turns(p.text, raw) for p, raw in zip(parsed, raws, strict=True)]
         self.timings["quotes"] += time.perf_counter() - t0
+        _deadline.check()
         t0 = time.perf_counter()
         for k, p, raw in zip(todo, parsed, raws, strict=True):
             resolution = self.resolver(p, raw)
             docs[k] = _assemble(texts[k], ids[k], raw, resolution)
+            _deadline.check()
         self.timings["speakers"] += time.perf_counter() - t0
         if targets:
             t0 = time.perf_counter()
             docs = self._score_stance(docs, targets)
             self.timings["stance"] += time.perf_counter() - t0
+            _deadline.check()
         return docs
 
     def _score_stance(self, docs: list[Document], targets: Sequence[str]) -> list[Document]:
@@ -621,6 +706,11 @@ class Pipeline:
         result = pd.concat([out, meta.rename(columns=_input_renames(list(out.columns), list(meta.columns)))], axis=1)
         result.attrs["stance_targets"] = {stance_column(t): t for t in _check_targets(targets)}
         return result
+
+
+def _what(doc_id: str | None) -> str:
+    """How a time-budget error names a document."""
+    return f"document {doc_id}" if doc_id is not None else "the document"
 
 
 def _input_renames(ours: list[Any], inputs: list[Any]) -> dict[Any, str]:
@@ -744,6 +834,7 @@ def load(
     parse_processes: int = 1,
     dialogue: bool = False,
     device: str = "cpu",
+    doc_timeout: float | None = None,
     speaker_model: str | os.PathLike[str] | None = "default",
     extractor: ExtractorConfig | None = None,
     resolver: ResolverConfig | None = None,
@@ -756,7 +847,9 @@ def load(
     ``None`` / ``"none"`` for the rules alone. ``stance_model``: ``"default"`` = ``"news"``,
     ``"benchmarks"``, a saved directory, or ``None`` / ``"none"``. ``device``: ``"cpu"``,
     ``"cuda"`` (``"cuda:N"``; a ``ValueError`` here when torch sees no such GPU) or ``"auto"``
-    (the GPU where there is one, else the CPU). ``speaker_model``: the pronoun ranker for "he"/"she"
+    (the GPU where there is one, else the CPU). ``doc_timeout``: seconds of analysis per document
+    (``None``: no limit; a ``ValueError`` here unless a positive number), checked cooperatively
+    between stages and inside their loops, see :class:`PipelineConfig`. ``speaker_model``: the pronoun ranker for "he"/"she"
     sources — ``"default"`` (the shipped one, or ``resolver.ranker`` when a ``resolver`` is given),
     a saved ranker directory, or ``None`` / ``"none"`` for the resolver's rules alone (it sets
     ``ResolverConfig.ranker``). An unknown option raises ``TypeError`` naming the known ones.

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stance._deadline import check as check_deadline
 from stance._nlp import ParsedText, Token
 from stance._spans import RawQuote, Span, blank_span
 from stance.document import SpeakerType
@@ -929,6 +930,7 @@ class RuleResolver:
             n.lower().split()[-1] for n in (self._clean(parsed.text[a:b]) for a, b, lab in parsed.ents if lab == "PERSON") if n
         }
         for rq in quotes:
+            check_deadline()  # the document's time budget (PipelineConfig.doc_timeout)
             span = rq.source
             if span is not None and blank_span(parsed.text, span):
                 span = None  # a blank or punctuation-only source names nobody

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from stance._deadline import check as check_deadline
 from stance._encoder import autocast
 from stance._lora import add_lora, is_trained_param, merge_lora
 from stance._serialization import check_format, sha256_file, verify_weights
@@ -689,6 +690,7 @@ class AttributionTagger:
             iterator = tqdm(batches, desc="tagging", unit="batch", leave=False)
         with torch.inference_mode(), autocast(self.precision, self.device):
             for batch in iterator:
+                check_deadline()  # the document's time budget (PipelineConfig.doc_timeout)
                 chunks = [encoded[jobs[j][0]]["ids"][jobs[j][1] : jobs[j][2]] for j in batch]
                 ids, mask = self._batch(chunks)
                 logits = self.model(ids.to(self.device), mask.to(self.device))

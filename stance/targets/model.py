@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from stance._deadline import check as check_deadline
 from stance._encoder import autocast
 from stance._lora import add_lora, is_trained_param, merge_lora
 from stance._serialization import sha256_file, verify_weights
@@ -282,6 +283,7 @@ class StanceClassifier:
         try:
             with torch.inference_mode(), autocast(self.precision, self.device):
                 for s in range(0, n, batch_size):
+                    check_deadline()  # the document's time budget (PipelineConfig.doc_timeout)
                     idx = order[s : s + batch_size]
                     enc = self.encode(
                         [texts[i] for i in idx], [targets[i] for i in idx],
