@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
                    "model trained on tweets and comments (benchmarks), a saved directory, or none")
     _speaker_model_option(a)
     a.add_argument("--batch-size", type=int, default=16)
+    a.add_argument("--doc-timeout", type=float, default=None, metavar="SECONDS",
+                   help="time budget per document: one over it becomes a DocumentTimeoutError record (checked "
+                   "between the pipeline's stages and inside its loops, so a single spaCy parse runs to its end; "
+                   "default: no limit)")
     a.add_argument("--dialogue", action="store_true",
                    help="fiction: an unattributed quote paragraph is the other person's turn (default: news)")
     a.add_argument("--parse-processes", type=int, default=None, metavar="N",
@@ -198,6 +202,8 @@ def _analyze(args: argparse.Namespace) -> int:
         config["prefetch"] = False  # the parse workers already use every core
     if args.max_chars is not None:
         config["max_chars"] = args.max_chars
+    if args.doc_timeout is not None:
+        config["doc_timeout"] = args.doc_timeout
     nlp = stance.load(**config)
     targets = args.target or None
     if targets:

@@ -1,11 +1,14 @@
-"""Long, unattended runs: stream inputs through the pipeline in batches, account for every
-document, checkpoint after each batch, and resume after an interruption with exactly the
-output an uninterrupted run writes.
+"""Long, unattended runs: stream inputs through the pipeline, write each document's records as
+soon as it (and every input before it) is done, account for every document, checkpoint at
+document boundaries, and resume after an interruption with exactly the output an
+uninterrupted run writes.
 
 The checkpoint is a sidecar file ``<output>.progress`` (JSON lines): a header naming the
-inputs and format, then after each batch the number of inputs done and the byte size of the
-output (and errors) file at that point. Resuming truncates the output to the last checkpoint
-(dropping a batch that was half written when the process died) and skips the inputs done.
+inputs and format, then at a document boundary the number of inputs done and the byte size of
+the output (and errors) file at that point: after every ``batch_size`` documents or
+:data:`CHECKPOINT_SECONDS`, whichever comes first, and at the end. Resuming truncates the
+output to the last checkpoint (dropping what was written after it when the process died) and
+skips the inputs done.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +31,8 @@ from stance.pipeline import Pipeline
 logger = logging.getLogger(__name__)
 
 PROGRESS_VERSION = 1
+#: at most this many seconds between checkpoints (at the next document boundary after it)
+CHECKPOINT_SECONDS = 2.0
 
 
 @dataclass
@@ -101,10 +107,15 @@ def analyze_files(
     """Analyse every input in ``paths``; write quote records to ``out`` and one error record
     (``{"doc", "error", "message"}``) per failed document to ``errors_out``.
 
-    Without ``keep_going`` the run stops after the batch holding the first failure. With
-    ``output_path`` a checkpoint is kept beside it and ``resume=True`` continues from it.
-    Inputs are read lazily (at most two batches ahead of the output), so memory stays bounded
-    however many there are. ``show_progress``: a documents bar on stderr (``None``: only when
+    Each document's records (or its error record) are written, and the files flushed, as soon
+    as it and every input before it are done, in input order: a slow document holds back only
+    the ones after it (see :data:`stance.pipeline.BIG_DOC_CHARS` for how a huge one is batched
+    alone). An input that cannot be read is logged (``logging.warning``) when it is read and
+    written as an error record in its place. Without ``keep_going`` the run stops after the
+    first failed document. With ``output_path`` a checkpoint is kept beside it (at document
+    boundaries, every ``batch_size`` documents or :data:`CHECKPOINT_SECONDS`, and at the end)
+    and ``resume=True`` continues from it. Inputs are read lazily (at most two batches ahead
+    of the output), so memory stays bounded however many there are. ``show_progress``: a documents bar on stderr (``None``: only when
     stderr is a terminal). ``text_column``/``id_column``: the text and id fields of row inputs
     (JSONL, CSV, TSV, Parquet); a row's other fields go, as ``"meta"``, into each of its quote
     records and its error record (see :class:`~stance.io.RecordWriter`).
@@ -153,7 +164,9 @@ def analyze_files(
     def readable() -> Iterator[str]:
         for item in inputs:
             pending.append(item)
-            if item.error is None:
+            if item.error is not None:
+                logger.warning("input %s cannot be read: %s", item.id, item.error)
+            else:
                 current[0] = item.id
                 yield item.text
 
@@ -178,27 +191,34 @@ def analyze_files(
         return item, held.popleft()
 
     bar = _progress_bar(show_progress, initial=skip)
+
+    def checkpoint() -> None:
+        if progress is not None:
+            os.fsync(out.fileno())
+            if errors_path is not None:
+                os.fsync(errors_out.fileno())
+            progress.checkpoint({
+                "n_inputs": summary.n_docs, "out_offset": out.tell(),
+                "err_offset": errors_out.tell() if errors_path is not None else 0,
+                "n_ok": summary.n_ok, "n_failed": summary.n_failed, "n_quotes": summary.n_quotes,
+            })
+
+    since, last = 0, time.monotonic()  # documents written since the last checkpoint, and when
     try:
-        while True:
-            batch: list[tuple[InputDocument, Document | None]] = []
-            while len(batch) < batch_size and (pair := next_pair()) is not None:
-                batch.append(pair)
-            if not batch:
-                break
-            failures = _write_batch(batch, writer, errors_out, summary)
-            bar.update(len(batch))
+        while (pair := next_pair()) is not None:
+            failures = _write_batch([pair], writer, errors_out, summary)
             out.flush()
             errors_out.flush()
-            if progress is not None:
-                os.fsync(out.fileno())
-                progress.checkpoint({
-                    "n_inputs": summary.n_docs, "out_offset": out.tell(),
-                    "err_offset": errors_out.tell() if errors_path is not None else 0,
-                    "n_ok": summary.n_ok, "n_failed": summary.n_failed, "n_quotes": summary.n_quotes,
-                })
+            bar.update(1)
+            since += 1
             if failures and not keep_going:
                 summary.stopped_early = True
                 break
+            if since >= batch_size or time.monotonic() - last >= CHECKPOINT_SECONDS:
+                checkpoint()
+                since, last = 0, time.monotonic()
+        if since:
+            checkpoint()
     finally:
         docs.close()
         bar.close()
