@@ -21,8 +21,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from stance import _deadline
 from stance._columns import stance_column
+from stance._deadline import budget
+from stance._deadline import check as check_deadline
 from stance._encoder import PRECISIONS, resolve_precision, store_in_precision
 from stance._nlp import DEFAULT_SPACY_MODEL, ParsedText, ParsePool, load_spacy
 from stance._spans import RawQuote, blank_span
@@ -522,7 +523,7 @@ class Pipeline:
         timeout = self.config.doc_timeout
         parsed: list[ParsedText] | None = None
         try:
-            with _deadline.budget(timeout * len(good) if timeout is not None and good else None, "the batch"):
+            with budget(timeout * len(good) if timeout is not None and good else None, "the batch"):
                 parsed = batch.parsed.result() if batch.parsed is not None else self._parse([texts[k] for k in good])
                 done = self._run([texts[k] for k in good], [ids[k] for k in good], targets, parsed)
         except DocumentTimeoutError as err:
@@ -566,7 +567,7 @@ class Pipeline:
         done: list[Document] = []
         for k in good:
             try:
-                with _deadline.budget(self.config.doc_timeout, _what(ids[k])):
+                with budget(self.config.doc_timeout, _what(ids[k])):
                     own = [by_position[k]] if k in by_position else None
                     done.extend(self._run([texts[k]], [ids[k]], targets, own if parsed is not None else None))
             except DocumentTimeoutError as err:
@@ -590,25 +591,25 @@ class Pipeline:
         todo = [k for k, t in enumerate(texts) if t.strip()]
         if parsed is None:
             parsed = self._parse(texts)
-        _deadline.check()
+        check_deadline()
         docs = [Document(text=t, id=i) for t, i in zip(texts, ids, strict=True)]
         t0 = time.perf_counter()
         raws = [[_without_blank_source(p.text, rq) for rq in rqs] for p, rqs in zip(parsed, self.extractor.predict_batch(parsed), strict=True)]
         if self.config.dialogue:
             raws = [alternate_turns(p.text, raw) for p, raw in zip(parsed, raws, strict=True)]
         self.timings["quotes"] += time.perf_counter() - t0
-        _deadline.check()
+        check_deadline()
         t0 = time.perf_counter()
         for k, p, raw in zip(todo, parsed, raws, strict=True):
             resolution = self.resolver(p, raw)
             docs[k] = _assemble(texts[k], ids[k], raw, resolution)
-            _deadline.check()
+            check_deadline()
         self.timings["speakers"] += time.perf_counter() - t0
         if targets:
             t0 = time.perf_counter()
             docs = self._score_stance(docs, targets)
             self.timings["stance"] += time.perf_counter() - t0
-            _deadline.check()
+            check_deadline()
         return docs
 
     def _score_stance(self, docs: list[Document], targets: Sequence[str]) -> list[Document]:
