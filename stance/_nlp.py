@@ -76,6 +76,104 @@ def chunk_text(text: str, max_chars: int = _CHUNK_CHARS) -> list[Chunk]:
     return chunks
 
 
+#: nouns for what a person is or does: a name they modify, or that stands in apposition to them,
+#: is a person's ("EU foreign policy chief <name>", "<name>, the union leader,"), however
+#: unfamiliar the name looks to the NER
+PERSON_ROLES = frozenset(
+    "actor activist adviser advisor aide ambassador analyst anchor attorney author bishop "
+    "brother captain candidate chair chairman chairwoman chancellor chief coach columnist commander "
+    "commissioner congressman congresswoman correspondent daughter defendant delegate deputy "
+    "diplomat director doctor economist editor envoy executive farmer father founder general "
+    "governor husband judge king lawmaker lawyer leader manager mayor minister mother negotiator "
+    "nominee officer official pastor player premier president prince princess "
+    "professor prosecutor queen reporter representative researcher resident scientist secretary "
+    "senator sheriff sister son speaker spokesman spokesperson spokeswoman student suspect teacher "
+    "treasurer victim wife witness worker writer".split()
+)
+#: entity labels the small NER gives unfamiliar person names
+_MISTAKEN = frozenset({"ORG", "GPE", "LOC", "NORP", "WORK_OF_ART", "PRODUCT", "FAC", "EVENT", "LAW"})
+
+
+def _attached_hyphen(tokens: list[Any], k: int) -> bool:
+    """Token ``k`` is a hyphen written inside a word ("Hyun-woo", "Adeyemi-Vance")."""
+    return (
+        0 < k < len(tokens) - 1 and tokens[k].text in ("-", "\u2010", "\u2011")
+        and tokens[k - 1].end == tokens[k].start and tokens[k].end == tokens[k + 1].start
+        and tokens[k + 1].text[:1].isalpha()
+    )
+
+
+def repair_person_names(text: str, tokens: list[Any], ents: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The small NER's person names, mended where its mistakes depend on how familiar a name
+    looks (never on a list of names):
+
+    1. a name is not cut at a hyphen inside it: "Hyun" + "-woo" is one entity, "Hyun-woo";
+    2. a PERSON followed, after one space, by a one-word entity of another label that ends the
+       name ("Hyun-woo" PERSON + "Baek" ORG + "said") is one PERSON;
+    3. an entity of another label that a person-role noun modifies or stands in apposition to
+       ("chief <name>", "<name>, the union leader", "the mayor, <name>,"; :data:`PERSON_ROLES`) is a
+       PERSON;
+    4. a one-word entity of another label, the subject of its clause, that is the last word of a
+       PERSON named elsewhere in the text, before or after ("Raghunathan" GPE + "said", with
+       "Tanvika Raghunathan" PERSON), is a PERSON.
+    """
+    if not ents:
+        return ents
+    by_start = {t.start: k for k, t in enumerate(tokens)}
+    by_end = {t.end: k for k, t in enumerate(tokens)}
+    mended: list[tuple[int, int, str]] = []
+    for a, b, lab in sorted(ents):  # 1
+        k = by_end.get(b)
+        while k is not None and _attached_hyphen(tokens, k + 1):
+            k += 2
+            b = tokens[k].end
+        j = by_start.get(a)
+        while j is not None and _attached_hyphen(tokens, j - 1) and tokens[j - 2].text[:1].isupper():
+            j -= 2
+            a = tokens[j].start
+        if mended and a < mended[-1][1]:
+            continue  # swallowed by the entity before it
+        mended.append((a, b, lab))
+    merged: list[tuple[int, int, str]] = []
+    for a, b, lab in mended:  # 2
+        if merged and merged[-1][2] == "PERSON" and lab != "PERSON" and a == merged[-1][1] + 1 and text[merged[-1][1]] == " ":
+            word = text[a:b]
+            nxt = by_start.get(b + 1) if b < len(text) and text[b:b + 1] == " " else None
+            if word[:1].isupper() and " " not in word and (nxt is None or not tokens[nxt].text[:1].isupper()):
+                merged[-1] = (merged[-1][0], b, "PERSON")
+                continue
+        merged.append((a, b, lab))
+    out = []
+    for a, b, lab in merged:  # 3
+        if lab in _MISTAKEN and a in by_start and b in by_end:
+            inside = range(by_start[a], by_end[b] + 1)
+            role = any(
+                tokens[i].pos == "NOUN" and tokens[i].lemma in PERSON_ROLES and (
+                    (tokens[i].head in inside and tokens[i].dep in ("compound", "appos", "nmod", "amod"))
+                    or (tokens[i].dep == "appos" and tokens[i].head in inside)
+                )
+                for i in range(max(0, inside[0] - 4), min(len(tokens), inside[-1] + 8)) if i not in inside
+            ) or any(
+                tokens[i].dep == "appos" and tokens[tokens[i].head].pos == "NOUN"
+                and tokens[tokens[i].head].lemma in PERSON_ROLES
+                for i in inside if tokens[i].head not in inside
+            )
+            if role:
+                lab = "PERSON"
+        out.append((a, b, lab))
+    surnames = {text[a:b].split()[-1] for a, b, lab in out if lab == "PERSON" and len(text[a:b].split()) >= 2}  # 4
+
+    def subject(a: int, b: int) -> bool:  # "<surname> said": the entity is a clause's subject
+        k = by_end.get(b)
+        return k is not None and tokens[k].dep in ("nsubj", "nsubjpass")
+
+    return [
+        (a, b, "PERSON") if lab in _MISTAKEN and " " not in text[a:b] and text[a:b] in surnames and subject(a, b)
+        else (a, b, lab)
+        for a, b, lab in out
+    ]
+
+
 class Token(NamedTuple):
     """A token with global character offsets; ``head`` is a global token index."""
 
@@ -151,7 +249,7 @@ class ParsedText:
         for t in tokens:
             if t.head != t.i:
                 children[t.head].append(t.i)
-        return cls(text, tokens, ents, sents, children)
+        return cls(text, tokens, repair_person_names(text, tokens, ents), sents, children)
 
     def subtree(self, i: int) -> list[int]:
         """Token indices of ``i``'s subtree, sorted."""
