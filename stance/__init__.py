@@ -29,10 +29,12 @@ from stance.errors import (
     StanceError,
     StanceModelUnavailableError,
 )
+from stance.identity import corpus_speakers
 from stance.pipeline import Pipeline, PipelineConfig, load
 from stance.quotes import ExtractorConfig
 
 __all__ = [
+    "corpus_speakers",
     "stance_column",
     "Document",
     "DocumentTimeoutError",

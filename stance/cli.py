@@ -118,6 +118,11 @@ def _parser() -> argparse.ArgumentParser:
                     help="fiction's turn-taking: an unattributed quote paragraph is the other person's turn")
     _precision_option(es, default="float32")  # the same figures on any hardware
 
+    eid = esub.add_parser("identity", help="cross-document speaker identity (corpus speakers) on the dev speaker gold")
+    eid.add_argument("--data", default=None, help="PolNeAR-format directory (default: $STANCE_DATA/polnear or ../shared/data/polnear)")
+    eid.add_argument("--quote-model", default="none", metavar="DIR|default|accurate|fast|none",
+                     help="as for analyze (default: none, the rules: identity is scored on the sources found)")
+
     est = esub.add_parser("stance", help="stance on news quotes (our PolNeAR gold) and the benchmarks: SemEval-2016, "
                           "VAST, FNC-1, Emergent, RUW, GWSD")
     est.add_argument("--dataset", required=True, choices=["news", "semeval", "vast", "fnc1", "emergent", "ruw", "gwsd"])
@@ -290,6 +295,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if args.task == "stance":
         return _evaluate_stance(args)
+    if args.task == "identity":
+        from stance.evaluation.identity import evaluate as evaluate_identity
+
+        result = evaluate_identity(args.data, model_option(args.quote_model))
+        for name in ("corpus_speakers", "names_as_written"):
+            result[name] = {k: round(100 * v, 1) if isinstance(v, float) else v for k, v in result[name].items()}
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return 0
     nlp = stance.load(
         quote_model=model_option(args.quote_model), precision=args.precision, dialogue=getattr(args, "dialogue", False),
         resolver=resolver_config(getattr(args, "speaker_model", "default")),
