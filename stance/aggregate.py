@@ -8,8 +8,8 @@ CSV, or any frame with ``speaker`` and ``stance_<name>`` columns, see :func:`sta
 =================  ==========================================================================
 column             meaning
 =================  ==========================================================================
-speaker            the canonical speaker (across documents: the same name, compared after
-                   whitespace and case folding; ``speaker_type`` kept apart)
+speaker            the canonical speaker, one across documents ("Kallas" and "Kaja Kallas":
+                   :func:`stance.corpus_speakers`; ``speaker_type`` kept apart)
 speaker_type       person / organization / media / anonymous / group / unknown
 target             the target, as the user named it
 label              ``favor`` / ``against`` when the speaker's non-neutral quotes lean one way
@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from stance._columns import stance_targets, target_column
+from stance.identity import corpus_speakers
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -49,11 +50,6 @@ AGGREGATE_COLUMNS = (
     "n_neutral", "n_docs", "quotes",
 )
 _SIGN = {"favor": 1.0, "against": -1.0, "neutral": 0.0}
-_PER_DOCUMENT_TYPES = ("anonymous", "unknown")
-
-
-def _key(name: Any) -> str:
-    return " ".join(str(name).split()).casefold()
 
 
 def speaker_stances(
@@ -89,6 +85,9 @@ def speaker_stances(
         raise ValueError("the quotes table has no stance_<target> columns; analyse with targets=[...]")
     rows: list[dict[str, Any]] = []
     has_doc = "doc" in quotes.columns
+    # one speaker across documents ("Kallas" and "Kaja Kallas"): see stance.identity
+    linked = corpus_speakers(quotes)
+    ids, shown = linked["corpus_speaker_id"], linked["corpus_speaker"]
     types = quotes["speaker_type"].astype(str) if "speaker_type" in quotes.columns else pd.Series("unknown", index=quotes.index)
     texts = quotes["text"].astype(str) if "text" in quotes.columns else pd.Series("", index=quotes.index)
     for column, target in chosen:
@@ -105,8 +104,7 @@ def speaker_stances(
                 lab = "neutral"
             kind = types.at[i]
             doc = str(quotes.at[i, "doc"]) if has_doc else ""
-            key = (_key(quotes.at[i, "speaker"]), kind) + ((doc,) if kind in _PER_DOCUMENT_TYPES else ())
-            g = groups.setdefault(key, {"speaker": str(quotes.at[i, "speaker"]), "speaker_type": kind, "items": [], "docs": set()})
+            g = groups.setdefault((ids.at[i],), {"speaker": str(shown.at[i]), "speaker_type": kind, "items": [], "docs": set()})
             g["items"].append((lab, p, texts.at[i]))
             g["docs"].add(doc)
         for g in groups.values():

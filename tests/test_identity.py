@@ -82,3 +82,21 @@ def test_pairwise_counts_only_pairs_across_documents() -> None:
     assert (r["gold_pairs"], r["predicted_pairs"]) == (2, 4) and r["precision"] == 0.5 and r["recall"] == 1.0
     assert pairwise(gold, gold, docs)["f1"] == 1.0
     assert pairwise(gold, ["p", "q", "r", "s"], docs)["f1"] == 0.0
+
+
+def test_speaker_stances_counts_one_speaker_across_articles() -> None:
+    import stance
+
+    q = pd.DataFrame({
+        "doc": ["a", "b", "c", "c", "d"],
+        "speaker": ["Kaja Kallas", "Kallas", "Bill Clinton", "Hillary Clinton", "Clinton"],
+        "speaker_type": ["person"] * 5,
+        "text": ["t1", "t2", "t3", "t4", "t5"],
+        "stance_the_plan": ["against", "against", "favor", "favor", "neutral"],
+        "stance_the_plan_score": [0.9, 0.7, 0.8, 0.6, 0.9],
+    })
+    rows = stance.speaker_stances(q).set_index("speaker")
+    assert rows.loc["Kaja Kallas", "n_quotes"] == 2 and rows.loc["Kaja Kallas", "n_docs"] == 2
+    assert "Kallas" not in rows.index
+    # "Clinton" alone could be either Clinton: its own row
+    assert {"Bill Clinton", "Hillary Clinton", "Clinton"} <= set(rows.index)
