@@ -1,0 +1,65 @@
+"""int8 dynamic quantisation of the CPU models: accuracy change and speed, beside float32.
+
+    python benchmarks/quantization.py --data ../shared/data [--models fast,default,stance]
+
+For each model, the float32 model and the same model with its linear layers dynamically
+quantised to int8 (``torch.ao.quantization.quantize_dynamic``, activations quantised per
+batch) are scored on the same dev data in one run: the attribution taggers on PolNeAR dev
+(exact F1 source / cue / content, ``stance evaluate attribution``), the news stance model on
+the news-quote dev set (macro-F1 and per class, ``stance evaluate stance --dataset news``),
+each with its wall time. The library does not offer int8 (see docs/speed.md for why: these
+figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import warnings
+
+import torch
+
+import stance
+from stance.evaluation import AttributionEvaluator
+from stance.evaluation.stance_eval import StanceEvaluator
+
+
+def _int8(module: torch.nn.Module) -> None:
+    with warnings.catch_warnings():  # torch >= 2.10 points to torchao; the eager API still works
+        warnings.simplefilter("ignore")
+        torch.ao.quantization.quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=os.environ.get("STANCE_DATA", "../shared/data"))
+    ap.add_argument("--models", default="fast,default,stance")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    out: dict[str, object] = {"torch": torch.__version__}
+    for name in args.models.split(","):
+        for precision in ("float32", "int8"):
+            t0 = time.perf_counter()
+            if name == "stance":
+                clf = stance.load(quote_model=None, precision="float32", progress=False).stance
+                if precision == "int8":
+                    _int8(clf.net)
+                r = StanceEvaluator("news", args.data, None, n_boot=0)(clf)
+                figures = {"macro_f1": r["macro_f1"], **{f"f1_{k}": v for k, v in r["per_class_f1"].items()}}
+            else:
+                nlp = stance.load(quote_model=name, precision="float32", progress=False)
+                if precision == "int8":
+                    _int8(nlp.extractor.tagger.model)  # type: ignore[union-attr]
+                r = AttributionEvaluator(os.path.join(args.data, "polnear"), "dev", bootstrap=0)(nlp)
+                figures = {k: r[f"{k}_exact_f1"] for k in ("source", "cue", "content")}
+            out[f"{name}/{precision}"] = {**{k: round(100 * v, 1) for k, v in figures.items()},
+                                          "seconds": round(time.perf_counter() - t0, 1)}
+            print(json.dumps({f"{name}/{precision}": out[f"{name}/{precision}"]}), flush=True)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
