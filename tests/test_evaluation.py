@@ -263,9 +263,28 @@ def test_cli_evaluate_speakers(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 # ---------------------------------------------------------------------------- the shipped gold sets
-SHIPPED_GOLD = sorted(  # the speaker sets (the news-stance files have their own test in test_news_stance.py)
-    p for p in (Path(stance.evaluation.speakers.__file__).parent / "gold").glob("*.jsonl") if "_stance" not in p.name
+SHIPPED_GOLD = sorted(  # the speaker sets (the news-stance files have their own test in test_news_stance.py,
+    # the cross-document identity file its own below)
+    p for p in (Path(stance.evaluation.speakers.__file__).parent / "gold").glob("*.jsonl")
+    if "_stance" not in p.name and "_identity" not in p.name
 )
+
+
+def test_shipped_identity_gold_covers_the_named_dev_speakers() -> None:
+    """One line per distinct (article, named speaker) of the dev speaker gold, an entity for each."""
+    from stance.evaluation.identity import IDENTITY_GOLD, _read
+
+    rows = _read(IDENTITY_GOLD)
+    assert rows and all(set(r) == {"doc", "speaker", "type", "entity"} for r in rows)
+    keys = [(r["doc"], r["speaker"]) for r in rows]
+    assert len(set(keys)) == len(keys)
+    named = {
+        (r["doc"], r["speaker"]) for r in stance.evaluation.speakers.read_gold(stance.evaluation.speakers.DEFAULT_GOLD)
+        if r["type"] in ("person", "organization", "media")
+        and not str(r["speaker"]).startswith(("unnamed", "anonymous", "unknown"))
+    }
+    assert set(keys) == named
+    assert all(str(r["entity"]).strip() for r in rows)
 
 
 @pytest.mark.parametrize("path", SHIPPED_GOLD, ids=[p.name for p in SHIPPED_GOLD])
