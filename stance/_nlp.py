@@ -148,10 +148,8 @@ def repair_person_names(text: str, tokens: list[Any], ents: list[tuple[int, int,
         if lab in _MISTAKEN and a in by_start and b in by_end:
             inside = range(by_start[a], by_end[b] + 1)
             role = any(
-                tokens[i].pos == "NOUN" and tokens[i].lemma in PERSON_ROLES and (
-                    (tokens[i].head in inside and tokens[i].dep in ("compound", "appos", "nmod", "amod"))
-                    or (tokens[i].dep == "appos" and tokens[i].head in inside)
-                )
+                tokens[i].pos == "NOUN" and tokens[i].lemma in PERSON_ROLES
+                and tokens[i].head in inside and tokens[i].dep in ("compound", "appos", "nmod", "amod")
                 for i in range(max(0, inside[0] - 4), min(len(tokens), inside[-1] + 8)) if i not in inside
             ) or any(
                 tokens[i].dep == "appos" and tokens[tokens[i].head].pos == "NOUN"

@@ -761,9 +761,9 @@ def _dataset_features(pipeline: Pipeline, data: Any, targets: list[str], text_co
 
 def _plain(value: Any) -> Any:
     """A pandas cell as the plain Python value ``datasets`` writes: missing values as ``None``."""
-    if value is None or value is getattr(__import__("pandas"), "NA", None):
-        return None
-    if isinstance(value, float) and value != value:
+    import pandas as pd
+
+    if pd.api.types.is_scalar(value) and pd.isna(value):
         return None
     return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
 
