@@ -67,7 +67,8 @@ def corpus_speakers(quotes: pd.DataFrame) -> pd.DataFrame:
     """``quotes`` with two columns added: ``corpus_speaker`` (the speaker's name as the corpus
     shows it) and ``corpus_speaker_id`` (``"<type>:<name key>"``, plus ``"@<doc>"`` for anonymous
     and unknown speakers), the same for every quote of one speaker across the corpus. Needs
-    ``speaker``; ``speaker_type`` (default ``person``) and ``doc`` are used when present. The
+    ``speaker``; ``speaker_type`` (without it every speaker is ``unknown``, so nothing is linked)
+    and ``doc`` are used when present. The
     input frame is not modified.
 
     >>> import pandas as pd
@@ -79,7 +80,8 @@ def corpus_speakers(quotes: pd.DataFrame) -> pd.DataFrame:
     if "speaker" not in quotes.columns:
         raise KeyError(f"the quotes table needs a 'speaker' column (columns: {list(quotes.columns)})")
     names = [str(s) for s in quotes["speaker"]]
-    kinds = [str(t) for t in quotes["speaker_type"]] if "speaker_type" in quotes.columns else ["person"] * len(names)
+    # without types a speaker is "unknown", as speaker_stances shows it: kept to its document
+    kinds = [str(t) for t in quotes["speaker_type"]] if "speaker_type" in quotes.columns else ["unknown"] * len(names)
     docs = [str(d) for d in quotes["doc"]] if "doc" in quotes.columns else [""] * len(names)
     keys = [name_key(n) for n in names]
     people = {k for k, t in zip(keys, kinds, strict=True) if t == "person" and len(k.split()) >= 2}
@@ -117,7 +119,8 @@ def corpus_speakers(quotes: pd.DataFrame) -> pd.DataFrame:
         for i, c in forms.items()
     }
     out = quotes.copy()
-    out["corpus_speaker"] = [shown[i] for i in ids]
-    out["corpus_speaker_id"] = ids
+    name_column, id_column = CORPUS_COLUMNS
+    out[name_column] = [shown[i] for i in ids]
+    out[id_column] = ids
     return out
 

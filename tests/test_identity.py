@@ -100,3 +100,14 @@ def test_speaker_stances_counts_one_speaker_across_articles() -> None:
     assert "Kallas" not in rows.index
     # "Clinton" alone could be either Clinton: its own row
     assert {"Bill Clinton", "Hillary Clinton", "Clinton"} <= set(rows.index)
+
+
+def test_without_speaker_types_nothing_is_linked_across_documents() -> None:
+    import stance
+
+    q = pd.DataFrame({"doc": ["a", "b"], "speaker": ["Kaja Kallas", "Kaja Kallas"], "text": ["t1", "t2"],
+                      "stance_x": ["favor", "favor"]})
+    ids = list(corpus_speakers(q)["corpus_speaker_id"])
+    assert ids[0] != ids[1]  # "unknown" speakers stay in their document
+    rows = stance.speaker_stances(q)
+    assert list(rows["speaker_type"]) == ["unknown", "unknown"] and list(rows["n_quotes"]) == [1, 1]
