@@ -3,14 +3,17 @@ runs it, for the previous default (``benchmarks``: the quote text alone) and the
 (``news``: "speaker: quote" plus the paragraph), in float32 and (where the CPU computes it
 natively) bfloat16, on the same quotes and targets, in one run.
 
-    python benchmarks/stance_cost.py --data ../shared/data/polnear [--targets 3] [--repeat 3]
+    python benchmarks/stance_cost.py --data ../shared/data/polnear [--targets 3] [--repeat 3] [--model NAME=DIR ...]
 
 The quotes are the distinct gold quotes of the news-stance dev set (PolNeAR dev articles), each
 with its gold speaker and its paragraph; every quote is scored against ``--targets`` targets
 (Donald Trump, Hillary Clinton, the Republican Party, ...), as ``nlp(text, targets=[...])``
 does (:meth:`StanceClassifier.predict_grid`). Prints, per model and precision, the best of
 ``--repeat`` passes: seconds, milliseconds per pair, and the ratio to the previous default in
-the same precision. Absolute times drift between machines; compare within one run.
+the same precision. ``--model NAME=DIR`` adds a model directory (a candidate, or an earlier
+release from git history) to the same run. A model with ``reader="quote-once"`` encodes each
+quote once for all its targets, so its cost per pair falls as targets are added. Absolute times
+drift between machines; compare within one run.
 """
 
 from __future__ import annotations
@@ -35,7 +38,14 @@ def main() -> None:
     ap.add_argument("--targets", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--model", action="append", default=[], metavar="NAME=DIR", help="another stance model to time")
     args = ap.parse_args()
+    models = [("benchmarks", str(BENCHMARK_STANCE_MODEL)), ("news", str(NEWS_STANCE_MODEL))]
+    for item in args.model:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            ap.error(f"--model takes NAME=DIR, got {item!r}")
+        models.append((name, path))
     torch.set_num_threads(args.threads)
 
     seen: dict[tuple[str, int], tuple[str, str, str]] = {}
@@ -48,7 +58,7 @@ def main() -> None:
     out: dict[str, object] = {"quotes": len(pairs), "targets": len(targets), "pairs": len(pairs) * len(targets)}
     base: dict[str, float] = {}
     for precision in precisions:
-        for name, path in (("benchmarks", BENCHMARK_STANCE_MODEL), ("news", NEWS_STANCE_MODEL)):
+        for name, path in models:
             clf = StanceClassifier.from_pretrained(path)
             clf.precision = precision
             store_in_precision(clf.net, precision)
@@ -67,6 +77,7 @@ def main() -> None:
                 "seconds": round(best, 2),
                 "ms_per_pair": round(1000 * best / (len(pairs) * len(targets)), 2),
                 "ratio_to_benchmarks": round(best / base[precision], 2),
+                "reader": clf.config.reader,
             }
     print(json.dumps(out, indent=2))
 

@@ -83,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--text-column", default="text")
     sc.add_argument("--target-column", default="target")
     sc.add_argument("--context-column", default=None)
+    sc.add_argument("--speaker-column", default=None,
+                    help="the speaker's name: tells the news model which targets are the speaker")
     sc.add_argument("--format", choices=["jsonl", "csv"], default=None, help="output format (default: the input's)")
     sc.add_argument("-o", "--output", help="write the table here instead of stdout")
     sc.add_argument("--stance-model", default="default", metavar="DIR|default", help="the shipped classifier or a saved one")
@@ -384,7 +386,7 @@ def _score(args: argparse.Namespace) -> int:
     nlp = stance.load(quote_model=None, stance_model=args.stance_model, precision=args.precision, device=args.device)
     out = nlp.stance.predict_frame(
         frame, text_column=args.text_column, target_column=args.target_column,
-        context_column=args.context_column, batch_size=args.batch_size,
+        context_column=args.context_column, speaker_column=args.speaker_column, batch_size=args.batch_size,
     )
     fmt = args.format or kind
     text = out.to_csv(index=False) if fmt == "csv" else out.to_json(orient="records", lines=True, force_ascii=False)

@@ -79,7 +79,11 @@ TARGETS = ["the war", "the bill", "taxes", "it", "the plan", "the plan"]
 # ---------------------------------------------------------------------------- config
 @pytest.mark.parametrize(
     "kwargs",
-    [{"labels": ("favor", "against")}, {"max_length": 4}, {"temperature": 0.0}, {"trained_layers": -1}, {"pooling": "max"}, {"dropout": 1.0}],
+    [
+        {"labels": ("favor", "against")}, {"max_length": 4}, {"temperature": 0.0}, {"trained_layers": -1},
+        {"pooling": "max"}, {"dropout": 1.0}, {"reader": "bi"}, {"target_length": 2}, {"target_length": 65},
+        {"reader": "quote-once", "max_length": 500},
+    ],
 )
 def test_config_validation(kwargs: dict) -> None:
     with pytest.raises(ValueError):
@@ -152,6 +156,135 @@ def test_temperature_changes_scores_not_labels(tiny_clf: StanceClassifier) -> No
     after = tiny_clf.predict(TEXTS, TARGETS)
     assert [s.label for s in before] == [s.label for s in after]
     assert all(a.score <= b.score + 1e-6 for a, b in zip(after, before, strict=False))
+
+
+# ---------------------------------------------------------------------------- quote-once reader
+@pytest.fixture()
+def quote_once_clf(tiny_base: Path) -> StanceClassifier:
+    torch.manual_seed(1)
+    clf = StanceClassifier(StanceConfig(base_model=str(tiny_base), trained_layers=2, max_length=48, reader="quote-once"))
+    with torch.no_grad():
+        clf.net.head.weight.normal_(0, 2.0)
+    return clf
+
+
+def _masked_joint_logits(clf: StanceClassifier, text: str, target: str, context: str | None) -> torch.Tensor:
+    """The cross reader's single pass over ``[CLS] target [SEP] quote [SEP] context [SEP]`` with
+    the quote's attention to the target masked out: what quote-once must compute."""
+    tok, enc = clf.tokenizer, clf.net.encoder
+    t = tok(target)["input_ids"]
+    q = tok(f"{text} {tok.sep_token} {context}" if context else text)["input_ids"][1:]
+    m, n = len(t), len(q)
+    ids = torch.tensor([t + q])
+    pos = torch.tensor([list(range(m)) + list(range(clf.config.target_length, clf.config.target_length + n))])
+    types = torch.tensor([[0] * m + [1] * n])
+    allowed = torch.ones(1, 1, m + n, m + n, dtype=torch.bool)
+    allowed[0, 0, m:, :m] = False  # quote rows do not see the target columns
+    h = enc.embeddings(input_ids=ids, token_type_ids=types, position_ids=pos)
+    for layer in enc.encoder.layer:
+        h = layer(h, attention_mask=torch.where(allowed, 0.0, torch.finfo(h.dtype).min))
+    return clf.net.head(h[0, :m].mean(0))
+
+
+def test_quote_once_is_the_masked_cross_encoder(quote_once_clf: StanceClassifier) -> None:
+    contexts = [None, "He said so on Monday.", None, "x"]
+    got = quote_once_clf.logits(TEXTS[:4], TARGETS[:4], contexts)
+    with torch.no_grad():
+        want = torch.stack([_masked_joint_logits(quote_once_clf, x, t, c) for x, t, c in zip(TEXTS[:4], TARGETS[:4], contexts, strict=True)])
+    assert torch.allclose(got, want, atol=1e-4)
+
+
+def test_quote_once_encodes_each_quote_once(quote_once_clf: StanceClassifier) -> None:
+    enc = quote_once_clf.encode(["Same quote.", "Same quote.", "Other.", "Same quote."], ["a", "b", "a", "c"], ["c", "c", None, "d"])
+    assert enc["q_input_ids"].shape[0] == 3  # ("Same quote.", "c"), ("Other.", None), ("Same quote.", "d")
+    assert enc["pair_quote"].tolist() == [0, 0, 1, 2]
+    assert enc["t_input_ids"].shape[0] == 4
+    assert int(enc["q_position_ids"][0, 0]) == quote_once_clf.config.target_length
+    # batches: a quote's pairs together, never more distinct quotes than the batch size
+    texts = [f"quote {i % 5}" for i in range(30)]
+    batches = quote_once_clf._batches(texts, ["t"] * 30, None, 2)
+    assert sorted(i for b in batches for i in b) == list(range(30))
+    for b in batches:
+        assert len({texts[i] for i in b}) <= 2
+    assert len(batches) == 3
+
+
+def test_quote_once_score_ignores_the_other_targets(quote_once_clf: StanceClassifier) -> None:
+    alone = quote_once_clf.probabilities([TEXTS[0]], ["the war"], ["ctx"])
+    grid = quote_once_clf.predict_grid([TEXTS[0], TEXTS[1]], ["Russia", "the war", "the bill"], ["ctx", None])
+    assert grid[0]["the war"].score == pytest.approx(float(alone.max()), abs=1e-5)
+    a = quote_once_clf.probabilities(TEXTS, TARGETS, batch_size=1)
+    b = quote_once_clf.probabilities(TEXTS, TARGETS, batch_size=64)
+    assert torch.allclose(a, b, atol=1e-5)
+    # the target matters: the same quote read for two targets gets two different outputs
+    two = quote_once_clf.logits([TEXTS[0]] * 2, ["the war", "the weather in Lyon tomorrow"])
+    assert not torch.allclose(two[0], two[1])
+
+
+def test_quote_once_roundtrip_and_old_configs(quote_once_clf: StanceClassifier, tmp_path: Path) -> None:
+    out = quote_once_clf.save_pretrained(tmp_path / "q")
+    assert json.loads((out / "config.json").read_text())["reader"] == "quote-once"
+    loaded = StanceClassifier.from_pretrained(out)
+    assert loaded.config.reader == "quote-once"
+    assert torch.allclose(loaded.probabilities(TEXTS, TARGETS), quote_once_clf.probabilities(TEXTS, TARGETS), atol=2e-2)
+    old = quote_once_clf.config.to_dict()
+    del old["reader"], old["target_length"]  # a config written before the field existed
+    assert StanceConfig.from_dict(old).reader == "cross"
+
+
+def test_quote_once_refusals(tiny_base: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="positions"):  # the tiny base has 128 positions
+        StanceClassifier(StanceConfig(base_model=str(tiny_base), trained_layers=1, max_length=120, reader="quote-once"))
+    from transformers import MPNetConfig, MPNetModel
+
+    shutil.copytree(tiny_base, tmp_path / "mpnet", ignore=shutil.ignore_patterns("*.safetensors", "config.json"))
+    cfg = MPNetConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37, vocab_size=30527)
+    MPNetModel(cfg, add_pooling_layer=False).save_pretrained(tmp_path / "mpnet")
+    with pytest.raises(ValueError, match="BERT-style"):
+        StanceClassifier(StanceConfig(base_model=str(tmp_path / "mpnet"), trained_layers=1, max_length=48, reader="quote-once"))
+
+
+# ---------------------------------------------------------------------------- speaker marker
+@pytest.mark.parametrize(
+    ("target", "speaker", "marked"),
+    [
+        ("Donald Trump", "Donald Trump", True),
+        ("Donald Trump", "Mr. Trump", True),  # a catalogue target: its spellings
+        ("Hillary Clinton", "Bill Clinton", False),  # ... and not another Clinton
+        ("Katja Lindqvist", "Lindqvist", True),  # other targets: the last word (a surname)
+        ("Katja Lindqvist", "Katja Smith", False),  # a shared first name is not the target
+        ("Oleh Marchenko", "Zanele Okonkwo-Marchenko", False),  # only whole words
+        ("Ukraine", "Ukraine's foreign ministry", True),
+        ("the US peace plan", "Critics in Kyiv", False),
+        ("the US peace plan", None, False),
+        ("the US peace plan", "  ", False),
+        ("EU", "EU", False),  # no word of three letters: never marked
+    ],
+)
+def test_mark_speaker_target(target: str, speaker: str | None, marked: bool) -> None:
+    from stance.targets.model import mark_speaker_target
+
+    out = mark_speaker_target(target, speaker, " (the speaker)")
+    assert out == (target + " (the speaker)" if marked else target)
+    assert mark_speaker_target(target, speaker, "") == target
+
+
+@pytest.mark.parametrize("reader", ["cross", "quote-once"])
+def test_speaker_marker_reaches_the_target_segment(tiny_base: Path, reader: str) -> None:
+    clf = StanceClassifier(StanceConfig(base_model=str(tiny_base), trained_layers=1, max_length=48, reader=reader,
+                                        speaker_marker=" (the speaker)"))
+    key = "t_input_ids" if reader == "quote-once" else "input_ids"
+    texts, targets = ["Ann Lee: I did well.", "Bo: She did well."], ["Ann Lee", "Ann Lee"]
+    enc = clf.encode(texts, targets, None, ["Ann Lee", "Bo"])
+    decoded = clf.tokenizer.batch_decode(enc[key])
+    assert "( the speaker )" in decoded[0] and "( the speaker )" not in decoded[1]
+    without = clf.tokenizer.batch_decode(clf.encode(texts, targets)[key])  # no speakers given: no mark
+    assert all("speaker" not in d for d in without)
+    assert not torch.allclose(clf.logits(texts[:1], targets[:1], speakers=["Ann Lee"]), clf.logits(texts[:1], targets[:1]))
+    with pytest.raises(ValueError, match="same length"):
+        clf.predict(texts, targets, speakers=["Ann Lee"])
+    grid = clf.predict_grid(texts, ["Ann Lee", "Bo"], speakers=["Ann Lee", "Bo"])
+    assert grid[1]["Bo"] == clf.predict([texts[1]], ["Bo"], speakers=["Bo"])[0]
 
 
 # ---------------------------------------------------------------------------- persistence
@@ -465,6 +598,28 @@ def test_pipeline_scores_every_quote_against_every_target(tiny_stance_dir: Path)
     assert frame.attrs["stance_targets"] == {"stance_the_plan": "the plan"}  # the target as given
 
 
+def test_pipeline_tells_a_marked_model_which_target_is_the_speaker(tiny_base: Path, tmp_path: Path) -> None:
+    import stance
+    from stance.data.news_stance import quote_context
+
+    torch.manual_seed(1)
+    clf = StanceClassifier(StanceConfig(base_model=str(tiny_base), trained_layers=2, max_length=48, reader="quote-once",
+                                        speaker_marker=" (the speaker)", extra={"inputs": "speaker+context"}))
+    with torch.no_grad():
+        clf.net.head.weight.normal_(0, 2.0)
+    path = clf.save_pretrained(tmp_path / "marked")
+    nlp = stance.load(quote_model=None, stance_model=str(path), precision="float32")
+    doc = nlp(ARTICLE, targets=["Jane Doe", "the plan"])
+    q = doc.quotes[0]
+    assert q.speaker.name == "Jane Doe"
+    loaded = nlp.stance
+    text, ctx = f"Jane Doe: {q.text}", quote_context(ARTICLE, q.start, q.end)
+    marked = loaded.predict([text] * 2, ["Jane Doe", "the plan"], [ctx] * 2, speakers=["Jane Doe"] * 2)
+    assert q.stance["Jane Doe"] == marked[0] and q.stance["the plan"] == marked[1]
+    unmarked = loaded.predict([text], ["Jane Doe"], [ctx])[0]
+    assert unmarked.score != pytest.approx(marked[0].score, abs=1e-6)  # the mark is what made the difference
+
+
 def test_cli_target_record(tiny_stance_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
@@ -589,6 +744,20 @@ def test_predict_frame_pandas_adds_columns_and_keeps_the_input(tiny_clf: StanceC
     assert out.pred_label.tolist() == [str(s.label) for s in expected]
     assert out.pred_score.tolist() == pytest.approx([s.score for s in expected])
     assert (out[["pred_favor", "pred_against", "pred_neutral"]].sum(axis=1)).tolist() == pytest.approx([1.0] * len(TEXTS))
+
+
+def test_predict_frame_speaker_column(tiny_base: Path) -> None:
+    import pandas as pd
+
+    clf = StanceClassifier(StanceConfig(base_model=str(tiny_base), trained_layers=1, max_length=48, reader="quote-once",
+                                        speaker_marker=" (the speaker)"))
+    frame = pd.DataFrame({"text": ["Ann Lee: I won.", "Bo: Ann won."], "target": ["Ann Lee"] * 2, "who": ["Ann Lee", None]})
+    out = clf.predict_frame(frame, speaker_column="who")
+    want = clf.predict(frame.text.tolist(), frame.target.tolist(), speakers=["Ann Lee", None])
+    assert out.pred_label.tolist() == [str(s.label) for s in want]
+    assert out.pred_score.tolist() == pytest.approx([s.score for s in want])
+    with pytest.raises(KeyError, match="nobody"):
+        clf.predict_frame(frame, speaker_column="nobody")
 
 
 def test_predict_frame_dataset_and_custom_columns(tiny_clf: StanceClassifier) -> None:

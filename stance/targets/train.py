@@ -152,6 +152,11 @@ def _news_training_data(
     return train, calib
 
 
+def _speakers(examples: Sequence[StanceExample]) -> list[str | None]:
+    """Each pair's speaker (news quotes; ``None`` for corpora without speakers)."""
+    return [e.extras.get("speaker") if e.extras else None for e in examples]
+
+
 def _batches(examples: Sequence[StanceExample], batch_size: int, rng: random.Random) -> list[list[StanceExample]]:
     """Length-bucketed batches in random order (similar lengths share a batch: less padding)."""
     idx = list(range(len(examples)))
@@ -229,6 +234,8 @@ def train(
     init: str | Path | None = None,
     news_gold: str | Path | None = None,
     news_repeat: int = 3,
+    reader: str | None = None,
+    speaker_marker: str | None = None,
 ) -> dict[str, Any]:
     """Train, calibrate, save to ``output`` and (optionally) evaluate; return the model card dict.
 
@@ -237,7 +244,10 @@ def train(
     low-rank adapters in the top ``trained_layers`` instead of their weights (for a base too big
     to ship fine-tuned, such as ``base_model="all-mpnet-base-v2"``); ``base_int8`` trains over the
     int8 round trip of the base weights (:func:`stance._lora.int8_roundtrip_`), as a lent GPU
-    receives them, so that a CPU run starts from the same weights.
+    receives them, so that a CPU run starts from the same weights. ``reader``: ``"cross"`` or
+    ``"quote-once"`` (:attr:`StanceConfig.reader`; default: the ``init`` model's, else cross).
+    ``speaker_marker``: :attr:`StanceConfig.speaker_marker` (default: the ``init`` model's, else none);
+    news pairs pass their speaker, the other corpora have none.
     """
     started = time.time()
     dev = resolve_device(device)
@@ -251,9 +261,16 @@ def train(
     cfg = StanceConfig(trained_layers=trained_layers, max_length=max_length, lora_rank=lora_rank, lora_alpha=lora_alpha)
     if base_model is not None:
         cfg = replace(cfg, base_model=base_model)
+    if reader is not None:
+        cfg = replace(cfg, reader=reader)
+    if speaker_marker is not None:
+        cfg = replace(cfg, speaker_marker=speaker_marker)
     if init is not None:
         clf = StanceClassifier.from_pretrained(init, merge=False)
-        clf.config = replace(clf.config, max_length=max_length, temperature=1.0)
+        clf.config = replace(
+            clf.config, max_length=max_length, temperature=1.0, reader=reader or clf.config.reader,
+            speaker_marker=clf.config.speaker_marker if speaker_marker is None else speaker_marker,
+        )
         cfg = clf.config
         trained_layers = cfg.trained_layers
     else:
@@ -297,7 +314,7 @@ def train(
         if k % 50 == 0:
             _set_threads(threads)
         batch = flat[k]
-        enc = clf.encode([e.text for e in batch], [e.target for e in batch], [e.context for e in batch])
+        enc = clf.encode([e.text for e in batch], [e.target for e in batch], [e.context for e in batch], _speakers(batch))
         y = torch.tensor([label_id[e.label] for e in batch], device=dev)
         loss = torch.nn.functional.cross_entropy(clf.net(**enc), y)
         loss.backward()
@@ -329,7 +346,8 @@ def train(
             p.copy_(p.half().float())
     clf.net.eval()
     _set_threads(threads)
-    z = clf.logits([e.text for e in calib_ex], [e.target for e in calib_ex], [e.context for e in calib_ex], batch_size=32)
+    z = clf.logits([e.text for e in calib_ex], [e.target for e in calib_ex], [e.context for e in calib_ex], batch_size=32,
+                   speakers=_speakers(calib_ex))
     y = torch.tensor([label_id[e.label] for e in calib_ex])
     labels_ = clf.config.labels
     calib_f1 = macro_f1(gold=[labels_[i] for i in y.tolist()], pred=[labels_[i] for i in z.argmax(-1).tolist()])
@@ -355,7 +373,7 @@ def train(
         "hyperparameters": {
             "epochs": epochs, "batch_size": batch_size, "lr": lr, "head_lr": head_lr, "trained_layers": trained_layers,
             "lora_rank": lora_rank, "lora_alpha": lora_alpha, "base_int8": base_int8,
-            "max_length": max_length, "caps": {**(NEWS_CAPS if recipe == "news" else DEFAULT_CAPS), **(caps or {})}, "stopped_early": stopped_early,
+            "reader": clf.config.reader, "speaker_marker": clf.config.speaker_marker, "max_length": max_length, "caps": {**(NEWS_CAPS if recipe == "news" else DEFAULT_CAPS), **(caps or {})}, "stopped_early": stopped_early,
             "steps": total, "steps_done": steps_done, "device": device_name(dev),
         },
         "train_data": dict(Counter(f"{e.dataset}/{e.split}" for e in train_ex)),
@@ -435,6 +453,18 @@ def _fmt(x: Any) -> str:
     return f"{x:.4f}" if isinstance(x, float) else str(x)
 
 
+def _reader_text(reader: str) -> str:
+    if reader == "quote-once":
+        return (
+            "Input (reader `quote-once`): the quote segment `quote [SEP] context [SEP]` is encoded once, without seeing "
+            "any target; each target `[CLS] target [SEP]` then reads it at every layer (its tokens attend to themselves "
+            "and to the quote's), and the head reads the target tokens' mean. The same as the cross-encoder over "
+            "`[CLS] target [SEP] quote [SEP] context [SEP]` with the quote's attention to the target masked out, so "
+            "each further target of a quote costs a few tokens' passes."
+        )
+    return "Input: `[CLS] target [SEP] quote [SEP] context [SEP]` (one pass per pair)."
+
+
 def write_model_card(out: Path, card: dict[str, Any]) -> None:
     (out / "model_card.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     hp = card["hyperparameters"]
@@ -449,7 +479,7 @@ def write_model_card(out: Path, card: dict[str, Any]) -> None:
     lines = [
         f"# {card.get('name', 'stance-minilm')} — target-stance cross-encoder",
         "",
-        f"{card['task']}. Base: {card['base_model']}; {tuned}. Input: `[CLS] target [SEP] quote [SEP] context [SEP]`.",
+        f"{card['task']}. Base: {card['base_model']}; {tuned}. {_reader_text(hp.get('reader', 'cross'))}",
         "",
         "## Reproduce",
         "",
@@ -559,6 +589,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--init", default=None, help="start from this saved stance model instead of the base encoder")
     parser.add_argument("--news-gold", default=None, help="news-quote gold JSONL (default: the shipped train-article file)")
     parser.add_argument("--news-repeat", type=int, default=3, help="times each news-gold pair is seen per epoch")
+    parser.add_argument("--reader", choices=["cross", "quote-once"], default=None,
+                        help="how a pair is read (default: the --init model's, else cross); quote-once encodes "
+                             "each quote once for all its targets")
+    parser.add_argument("--speaker-marker", default=None,
+                        help="appended to a target that names the quote's speaker, e.g. ' (the speaker)' "
+                             "(default: the --init model's, else none; '' turns it off)")
     parser.add_argument("--no-eval", action="store_true")
     parser.add_argument("--no-baseline", action="store_true", help="evaluate the model only, not the zero-shot baseline")
     parser.add_argument("--eval-only", action="store_true", help="evaluate the model in --output and rewrite its card")
@@ -579,7 +615,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         threads=args.threads, checkpoint_dir=args.checkpoint_dir, time_budget=args.time_budget, max_steps=args.max_steps,
         evaluate=not args.no_eval, baseline=not args.no_baseline, command=command, device=args.device,
         caps=parse_caps(args.cap), recipe=args.recipe, init=args.init, news_gold=args.news_gold,
-        news_repeat=args.news_repeat,
+        news_repeat=args.news_repeat, reader=args.reader, speaker_marker=args.speaker_marker,
     )
     return 0
 
