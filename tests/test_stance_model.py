@@ -82,7 +82,7 @@ TARGETS = ["the war", "the bill", "taxes", "it", "the plan", "the plan"]
     [
         {"labels": ("favor", "against")}, {"max_length": 4}, {"temperature": 0.0}, {"trained_layers": -1},
         {"pooling": "max"}, {"dropout": 1.0}, {"reader": "bi"}, {"target_length": 2}, {"target_length": 65},
-        {"reader": "quote-once", "max_length": 500},
+        {"reader": "quote-once", "max_length": 500}, {"joint_layers": -1},
     ],
 )
 def test_config_validation(kwargs: dict) -> None:
@@ -170,7 +170,8 @@ def quote_once_clf(tiny_base: Path) -> StanceClassifier:
 
 def _masked_joint_logits(clf: StanceClassifier, text: str, target: str, context: str | None) -> torch.Tensor:
     """The cross reader's single pass over ``[CLS] target [SEP] quote [SEP] context [SEP]`` with
-    the quote's attention to the target masked out: what quote-once must compute."""
+    the quote's attention to the target masked out below the top ``joint_layers``: what
+    quote-once must compute."""
     tok, enc = clf.tokenizer, clf.net.encoder
     t = tok(target)["input_ids"]
     q = tok(f"{text} {tok.sep_token} {context}" if context else text)["input_ids"][1:]
@@ -178,20 +179,30 @@ def _masked_joint_logits(clf: StanceClassifier, text: str, target: str, context:
     ids = torch.tensor([t + q])
     pos = torch.tensor([list(range(m)) + list(range(clf.config.target_length, clf.config.target_length + n))])
     types = torch.tensor([[0] * m + [1] * n])
-    allowed = torch.ones(1, 1, m + n, m + n, dtype=torch.bool)
-    allowed[0, 0, m:, :m] = False  # quote rows do not see the target columns
+    apart = torch.ones(1, 1, m + n, m + n, dtype=torch.bool)
+    apart[0, 0, m:, :m] = False  # quote rows do not see the target columns
     h = enc.embeddings(input_ids=ids, token_type_ids=types, position_ids=pos)
-    for layer in enc.encoder.layer:
+    layers = list(enc.encoder.layer)
+    split_at = len(layers) - clf.config.joint_layers
+    for i, layer in enumerate(layers):
+        allowed = apart if i < split_at else torch.ones_like(apart)
         h = layer(h, attention_mask=torch.where(allowed, 0.0, torch.finfo(h.dtype).min))
-    return clf.net.head(h[0, :m].mean(0))
+    return clf.net.head(h[0, :m].mean(0) if split_at == len(layers) else h[0].mean(0))
 
 
-def test_quote_once_is_the_masked_cross_encoder(quote_once_clf: StanceClassifier) -> None:
+@pytest.mark.parametrize("joint", [0, 1, 2])
+def test_quote_once_is_the_masked_cross_encoder(quote_once_clf: StanceClassifier, joint: int) -> None:
+    from dataclasses import replace
+
+    quote_once_clf.config = replace(quote_once_clf.config, joint_layers=joint)
     contexts = [None, "He said so on Monday.", None, "x"]
     got = quote_once_clf.logits(TEXTS[:4], TARGETS[:4], contexts)
     with torch.no_grad():
         want = torch.stack([_masked_joint_logits(quote_once_clf, x, t, c) for x, t, c in zip(TEXTS[:4], TARGETS[:4], contexts, strict=True)])
     assert torch.allclose(got, want, atol=1e-4)
+    # and a quote's score does not depend on the other targets read with it
+    grid = quote_once_clf.predict_grid([TEXTS[0]], ["Russia", TARGETS[0], "the bill"], [contexts[0]])
+    assert grid[0][TARGETS[0]].score == pytest.approx(float(torch.softmax(got[0], -1).max()), abs=1e-5)
 
 
 def test_quote_once_encodes_each_quote_once(quote_once_clf: StanceClassifier) -> None:
@@ -673,6 +684,24 @@ def test_train_max_steps_stops_where_told(tiny_base: Path, data_dir: Path, tmp_p
     assert 0.0 <= cut["calibration"]["macro_f1"] <= 1.0
     assert cut["weights_sha256"] != full["weights_sha256"]
     assert "on cpu" in (tmp_path / "cut" / "model_card.md").read_text(encoding="utf-8")
+
+
+def test_train_quote_once_from_a_cross_model(tiny_base: Path, data_dir: Path, tmp_path: Path) -> None:
+    """``--init`` a cross model with ``--reader quote-once --joint-layers 1``: the same weights,
+    read the new way, trained on; the saved model loads and reads that way."""
+    from stance.targets.train import train
+
+    kwargs = dict(epochs=1, batch_size=2, trained_layers=2, max_length=32, base_model=str(tiny_base), evaluate=False,
+                  threads="1", max_steps=2)
+    train(data_dir, tmp_path / "cross", **kwargs)
+    card = train(data_dir, tmp_path / "qo", init=tmp_path / "cross", reader="quote-once", joint_layers=1,
+                 speaker_marker=" (the speaker)", **kwargs)
+    assert card["hyperparameters"]["reader"] == "quote-once" and card["hyperparameters"]["joint_layers"] == 1
+    loaded = StanceClassifier.from_pretrained(tmp_path / "qo")
+    assert (loaded.config.reader, loaded.config.joint_layers, loaded.config.speaker_marker) == ("quote-once", 1, " (the speaker)")
+    assert loaded.net.joint_layers == 1
+    assert "top 1 layer(s) then read target and quote together" in (tmp_path / "qo" / "model_card.md").read_text(encoding="utf-8")
+    assert len(loaded.predict(TEXTS, TARGETS)) == len(TEXTS)
 
 
 def test_train_with_adapters_stores_only_them(tiny_base: Path, data_dir: Path, tmp_path: Path) -> None:

@@ -79,6 +79,9 @@ class StanceConfig:
     reader: str = "cross"
     #: quote-once only: target tokens kept (with ``[CLS]``/``[SEP]``), and the position the quote starts at
     target_length: int = 32
+    #: quote-once only: the top layers that read target and quote together (full attention, once
+    #: per pair, pooled over all tokens, as the cross reader); 0 = every layer keeps the quote apart
+    joint_layers: int = 0
     #: appended to a target that names the pair's speaker (``"Donald Trump"`` for a quote of Donald
     #: Trump's), when speakers are given: "the speaker is the target" is then in the input, not
     #: left for the model to find; ``""`` = never (see :func:`mark_speaker_target`)
@@ -103,6 +106,8 @@ class StanceConfig:
             raise ValueError(f"lora_alpha must be > 0, got {self.lora_alpha}")
         if self.reader not in READERS:
             raise ValueError(f"reader must be one of {READERS}, got {self.reader!r}")
+        if self.joint_layers < 0:
+            raise ValueError(f"joint_layers must be >= 0, got {self.joint_layers}")
         if not 4 <= self.target_length <= 64:
             raise ValueError(f"target_length must be in [4, 64], got {self.target_length}")
         if self.reader == "quote-once" and self.max_length + self.target_length > 512:
@@ -157,6 +162,8 @@ class _Net(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, n_labels)
         self.pooling = pooling
+        #: quote-once: how many top layers read target and quote together (set from the config)
+        self.joint_layers = 0
 
     def _pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         if self.pooling == "cls":
@@ -190,30 +197,41 @@ class _Net(nn.Module):
         t_attention_mask: torch.Tensor,
         pair_quote: torch.Tensor,
     ) -> torch.Tensor:
-        """Pooled target states ``(n_pairs, hidden)``: ``q_*`` hold each distinct quote once,
-        ``t_*`` one row per pair, ``pair_quote`` the row of its quote."""
+        """Pooled states ``(n_pairs, hidden)``: ``q_*`` hold each distinct quote once, ``t_*`` one
+        row per pair, ``pair_quote`` the row of its quote. The lower layers run the quote alone
+        (its keys and values once per quote) and each target against them; the top
+        ``joint_layers`` run target and quote together, once per pair."""
         enc = self.encoder
-        quote = enc(
-            input_ids=q_input_ids, attention_mask=q_attention_mask, position_ids=q_position_ids,
-            token_type_ids=torch.ones_like(q_input_ids), output_hidden_states=True,
-        ).hidden_states  # the input of every layer, then the last layer's output
+        layers = list(enc.encoder.layer)
+        split_at = len(layers) - min(self.joint_layers, len(layers))
+        q = enc.embeddings(input_ids=q_input_ids, position_ids=q_position_ids, token_type_ids=torch.ones_like(q_input_ids))
         h = enc.embeddings(input_ids=t_input_ids, token_type_ids=torch.zeros_like(t_input_ids))
+        q_keep = q_attention_mask.bool()[:, None, None, :]
         keep = torch.cat([q_attention_mask[pair_quote], t_attention_mask], dim=1).bool()[:, None, None, :]
-        for i, layer in enumerate(enc.encoder.layer):
+        for i, layer in enumerate(layers[:split_at]):
             att = layer.attention.self
             heads, size = att.num_attention_heads, att.attention_head_size
 
             def split(x: torch.Tensor, heads: int = heads, size: int = size) -> torch.Tensor:
                 return x.view(x.shape[0], x.shape[1], heads, size).transpose(1, 2)
 
-            both = torch.cat([quote[i][pair_quote], h], dim=1)
+            keys = torch.cat([att.key(q)[pair_quote], att.key(h)], dim=1)  # the quote's once per quote
+            values = torch.cat([att.value(q)[pair_quote], att.value(h)], dim=1)
             context = torch.nn.functional.scaled_dot_product_attention(
-                split(att.query(h)), split(att.key(both)), split(att.value(both)), attn_mask=keep,
+                split(att.query(h)), split(keys), split(values), attn_mask=keep,
                 dropout_p=att.dropout.p if att.training else 0.0,
             )
             context = context.transpose(1, 2).reshape(h.shape[0], h.shape[1], heads * size)
             h = layer.feed_forward_chunk(layer.attention.output(context, h))
-        return self._pool(h, t_attention_mask)
+            if i + 1 < len(layers):  # the last layer's quote output is never read
+                q = layer(q, attention_mask=q_keep)
+        if split_at == len(layers):
+            return self._pool(h, t_attention_mask)
+        both = torch.cat([h, q[pair_quote]], dim=1)
+        mask = torch.cat([t_attention_mask, q_attention_mask[pair_quote]], dim=1)
+        for layer in layers[split_at:]:
+            both = layer(both, attention_mask=mask.bool()[:, None, None, :])
+        return self._pool(both, mask)
 
 
 class StanceClassifier:
@@ -225,7 +243,7 @@ class StanceClassifier:
     """
 
     def __init__(self, config: StanceConfig | None = None, *, tokenizer: Any = None, encoder: nn.Module | None = None) -> None:
-        self.config = config or StanceConfig()
+        self._config = config or StanceConfig()
         if tokenizer is None or encoder is None:
             tokenizer, encoder = _load_base(_resolve_base(self.config.base_model))
         self.tokenizer = tokenizer
@@ -242,6 +260,7 @@ class StanceClassifier:
                 f"exceeds the encoder's {positions} positions"
             )
         self.net = _Net(encoder, len(self.config.labels), self.config.dropout, self.config.pooling)
+        self.net.joint_layers = self.config.joint_layers
         if self.config.lora_rank:
             for layer in list(encoder.encoder.layer)[n_layers - self.config.trained_layers :]:  # type: ignore[union-attr,arg-type]
                 add_lora(layer, self.config.lora_rank, self.config.lora_alpha, self.config.dropout)
@@ -249,6 +268,17 @@ class StanceClassifier:
         self.device = torch.device("cpu")
         #: inference precision (see :data:`stance._encoder.PRECISIONS`); training is unaffected
         self.precision = "float32"
+
+    @property
+    def config(self) -> StanceConfig:
+        """The model's :class:`StanceConfig`; setting a new one also tells the network how to read."""
+        return self._config
+
+    @config.setter
+    def config(self, value: StanceConfig) -> None:
+        self._config = value
+        if hasattr(self, "net"):
+            self.net.joint_layers = value.joint_layers
 
     # ------------------------------------------------------------------ parameters
     def trainable_prefixes(self) -> tuple[str, ...]:

@@ -236,6 +236,7 @@ def train(
     news_repeat: int = 3,
     reader: str | None = None,
     speaker_marker: str | None = None,
+    joint_layers: int | None = None,
 ) -> dict[str, Any]:
     """Train, calibrate, save to ``output`` and (optionally) evaluate; return the model card dict.
 
@@ -247,7 +248,8 @@ def train(
     receives them, so that a CPU run starts from the same weights. ``reader``: ``"cross"`` or
     ``"quote-once"`` (:attr:`StanceConfig.reader`; default: the ``init`` model's, else cross).
     ``speaker_marker``: :attr:`StanceConfig.speaker_marker` (default: the ``init`` model's, else none);
-    news pairs pass their speaker, the other corpora have none.
+    news pairs pass their speaker, the other corpora have none. ``joint_layers``:
+    :attr:`StanceConfig.joint_layers` (quote-once; default: the ``init`` model's, else 0).
     """
     started = time.time()
     dev = resolve_device(device)
@@ -265,11 +267,14 @@ def train(
         cfg = replace(cfg, reader=reader)
     if speaker_marker is not None:
         cfg = replace(cfg, speaker_marker=speaker_marker)
+    if joint_layers is not None:
+        cfg = replace(cfg, joint_layers=joint_layers)
     if init is not None:
         clf = StanceClassifier.from_pretrained(init, merge=False)
         clf.config = replace(
             clf.config, max_length=max_length, temperature=1.0, reader=reader or clf.config.reader,
             speaker_marker=clf.config.speaker_marker if speaker_marker is None else speaker_marker,
+            joint_layers=clf.config.joint_layers if joint_layers is None else joint_layers,
         )
         cfg = clf.config
         trained_layers = cfg.trained_layers
@@ -373,7 +378,8 @@ def train(
         "hyperparameters": {
             "epochs": epochs, "batch_size": batch_size, "lr": lr, "head_lr": head_lr, "trained_layers": trained_layers,
             "lora_rank": lora_rank, "lora_alpha": lora_alpha, "base_int8": base_int8,
-            "reader": clf.config.reader, "speaker_marker": clf.config.speaker_marker, "max_length": max_length, "caps": {**(NEWS_CAPS if recipe == "news" else DEFAULT_CAPS), **(caps or {})}, "stopped_early": stopped_early,
+            "reader": clf.config.reader, "speaker_marker": clf.config.speaker_marker,
+            "joint_layers": clf.config.joint_layers, "max_length": max_length, "caps": {**(NEWS_CAPS if recipe == "news" else DEFAULT_CAPS), **(caps or {})}, "stopped_early": stopped_early,
             "steps": total, "steps_done": steps_done, "device": device_name(dev),
         },
         "train_data": dict(Counter(f"{e.dataset}/{e.split}" for e in train_ex)),
@@ -453,14 +459,19 @@ def _fmt(x: Any) -> str:
     return f"{x:.4f}" if isinstance(x, float) else str(x)
 
 
-def _reader_text(reader: str) -> str:
+def _reader_text(reader: str, joint_layers: int = 0) -> str:
     if reader == "quote-once":
+        top = (
+            f"; the top {joint_layers} layer(s) then read target and quote together (full attention, once per pair) "
+            "and the head reads the mean of all tokens"
+            if joint_layers else "; the head reads the target tokens' mean"
+        )
         return (
             "Input (reader `quote-once`): the quote segment `quote [SEP] context [SEP]` is encoded once, without seeing "
-            "any target; each target `[CLS] target [SEP]` then reads it at every layer (its tokens attend to themselves "
-            "and to the quote's), and the head reads the target tokens' mean. The same as the cross-encoder over "
-            "`[CLS] target [SEP] quote [SEP] context [SEP]` with the quote's attention to the target masked out, so "
-            "each further target of a quote costs a few tokens' passes."
+            "any target; each target `[CLS] target [SEP]` reads it in every layer (its tokens attend to themselves "
+            f"and to the quote's){top}. The cross-encoder over `[CLS] target [SEP] quote [SEP] context [SEP]` with the "
+            "quote's attention to the target masked out in those lower layers, so a quote's further targets cost "
+            "little."
         )
     return "Input: `[CLS] target [SEP] quote [SEP] context [SEP]` (one pass per pair)."
 
@@ -479,7 +490,7 @@ def write_model_card(out: Path, card: dict[str, Any]) -> None:
     lines = [
         f"# {card.get('name', 'stance-minilm')} — target-stance cross-encoder",
         "",
-        f"{card['task']}. Base: {card['base_model']}; {tuned}. {_reader_text(hp.get('reader', 'cross'))}",
+        f"{card['task']}. Base: {card['base_model']}; {tuned}. {_reader_text(hp.get('reader', 'cross'), hp.get('joint_layers', 0))}",
         "",
         "## Reproduce",
         "",
@@ -595,6 +606,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--speaker-marker", default=None,
                         help="appended to a target that names the quote's speaker, e.g. ' (the speaker)' "
                              "(default: the --init model's, else none; '' turns it off)")
+    parser.add_argument("--joint-layers", type=int, default=None,
+                        help="quote-once: top layers that read target and quote together (default: the --init model's, else 0)")
     parser.add_argument("--no-eval", action="store_true")
     parser.add_argument("--no-baseline", action="store_true", help="evaluate the model only, not the zero-shot baseline")
     parser.add_argument("--eval-only", action="store_true", help="evaluate the model in --output and rewrite its card")
@@ -616,6 +629,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         evaluate=not args.no_eval, baseline=not args.no_baseline, command=command, device=args.device,
         caps=parse_caps(args.cap), recipe=args.recipe, init=args.init, news_gold=args.news_gold,
         news_repeat=args.news_repeat, reader=args.reader, speaker_marker=args.speaker_marker,
+        joint_layers=args.joint_layers,
     )
     return 0
 
