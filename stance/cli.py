@@ -84,7 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--target-column", default="target")
     sc.add_argument("--context-column", default=None)
     sc.add_argument("--speaker-column", default=None,
-                    help="the speaker's name: tells the news model which targets are the speaker")
+                    help="the speaker's name, for a stance model trained with a speaker marker (the shipped "
+                         "ones have none)")
     sc.add_argument("--format", choices=["jsonl", "csv"], default=None, help="output format (default: the input's)")
     sc.add_argument("-o", "--output", help="write the table here instead of stdout")
     sc.add_argument("--stance-model", default="default", metavar="DIR|default", help="the shipped classifier or a saved one")
