@@ -202,8 +202,9 @@ class _Net(nn.Module):
     ) -> torch.Tensor:
         """Pooled states ``(n_pairs, hidden)``: ``q_*`` hold each distinct quote once, ``t_*`` one
         row per pair, ``pair_quote`` the row of its quote. The lower layers run the quote alone
-        (its keys and values once per quote) and each target against them; the top
-        ``joint_layers`` run target and quote together, once per pair."""
+        (its keys and values projected once per quote, for itself and its targets) and each
+        target against them; the top ``joint_layers`` run target and quote together, once per
+        pair."""
         enc = self.encoder
         layers = list(enc.encoder.layer)
         split_at = len(layers) - min(self.joint_layers, len(layers))
@@ -213,21 +214,12 @@ class _Net(nn.Module):
         keep = torch.cat([q_attention_mask[pair_quote], t_attention_mask], dim=1).bool()[:, None, None, :]
         for i, layer in enumerate(layers[:split_at]):
             att = layer.attention.self
-            heads, size = att.num_attention_heads, att.attention_head_size
-
-            def split(x: torch.Tensor, heads: int = heads, size: int = size) -> torch.Tensor:
-                return x.view(x.shape[0], x.shape[1], heads, size).transpose(1, 2)
-
-            keys = torch.cat([att.key(q)[pair_quote], att.key(h)], dim=1)  # the quote's once per quote
-            values = torch.cat([att.value(q)[pair_quote], att.value(h)], dim=1)
-            context = torch.nn.functional.scaled_dot_product_attention(
-                split(att.query(h)), split(keys), split(values), attn_mask=keep,
-                dropout_p=att.dropout.p if att.training else 0.0,
-            )
-            context = context.transpose(1, 2).reshape(h.shape[0], h.shape[1], heads * size)
-            h = layer.feed_forward_chunk(layer.attention.output(context, h))
+            q_keys, q_values = att.key(q), att.value(q)  # once per quote, for the quote and its targets
+            keys = torch.cat([q_keys[pair_quote], att.key(h)], dim=1)
+            values = torch.cat([q_values[pair_quote], att.value(h)], dim=1)
+            h = _layer_step(layer, h, keys, values, keep)
             if i + 1 < len(layers):  # the last layer's quote output is never read
-                q = layer(q, attention_mask=q_keep)
+                q = _layer_step(layer, q, q_keys, q_values, q_keep)
         if split_at == len(layers):
             return self._pool(h, t_attention_mask)
         both = torch.cat([h, q[pair_quote]], dim=1)
@@ -235,6 +227,23 @@ class _Net(nn.Module):
         for layer in layers[split_at:]:
             both = layer(both, attention_mask=mask.bool()[:, None, None, :])
         return self._pool(both, mask)
+
+
+def _layer_step(layer: Any, hidden: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """One BERT layer for ``hidden``'s tokens, attending to ``keys``/``values`` (already projected
+    by this layer) where ``keep`` allows; the layer's own modules do the work."""
+    att = layer.attention.self
+    heads, size = att.num_attention_heads, att.attention_head_size
+
+    def split(x: torch.Tensor) -> torch.Tensor:
+        return x.view(x.shape[0], x.shape[1], heads, size).transpose(1, 2)
+
+    context = torch.nn.functional.scaled_dot_product_attention(
+        split(att.query(hidden)), split(keys), split(values), attn_mask=keep,
+        dropout_p=att.dropout.p if att.training else 0.0,
+    )
+    context = context.transpose(1, 2).reshape(hidden.shape[0], hidden.shape[1], heads * size)
+    return layer.feed_forward_chunk(layer.attention.output(context, hidden))
 
 
 class StanceClassifier:
