@@ -704,6 +704,43 @@ def test_train_quote_once_from_a_cross_model(tiny_base: Path, data_dir: Path, tm
     assert len(loaded.predict(TEXTS, TARGETS)) == len(TEXTS)
 
 
+def test_train_distils_from_a_teacher(tiny_base: Path, data_dir: Path, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--teacher``: every step also reads the teacher's logits for its batch and the loss mixes
+    them in by ``distill_weight`` (a quote-once student, a cross teacher); the card names the teacher."""
+    from stance.targets import train as train_mod
+
+    kwargs = dict(epochs=1, batch_size=2, trained_layers=2, max_length=32, base_model=str(tiny_base), evaluate=False,
+                  threads="1", max_steps=3)
+    plain = train_mod.train(data_dir, tmp_path / "teacher", **kwargs)
+    assert plain["teacher"] is None and plain["hyperparameters"]["distill_weight"] == 0.0
+    seen: list[tuple[int, tuple[int, ...]]] = []
+    mixed: list[float] = []
+    real_logits, real_loss = train_mod._teacher_logits, train_mod._distill_loss
+
+    def logits(teacher: StanceClassifier, batch: list) -> torch.Tensor:
+        out = real_logits(teacher, batch)
+        seen.append((len(batch), tuple(out.shape)))
+        return out
+
+    def loss(student: torch.Tensor, teacher: torch.Tensor, t: float) -> torch.Tensor:
+        out = real_loss(student, teacher, t)
+        mixed.append(float(out.detach()))
+        return out
+
+    monkeypatch.setattr(train_mod, "_teacher_logits", logits)
+    monkeypatch.setattr(train_mod, "_distill_loss", loss)
+    card = train_mod.train(data_dir, tmp_path / "student", teacher=tmp_path / "teacher", distill_weight=0.7,
+                           distill_temperature=2.0, reader="quote-once", init=tmp_path / "teacher", **kwargs)
+    assert [n for n, _ in seen] == [2, 2, 2] and all(shape == (2, 3) for _, shape in seen)
+    assert len(mixed) == 3 and all(v >= 0 for v in mixed)
+    assert card["teacher"] == str(tmp_path / "teacher")
+    assert (card["hyperparameters"]["distill_weight"], card["hyperparameters"]["distill_temperature"]) == (0.7, 2.0)
+    assert StanceClassifier.from_pretrained(tmp_path / "student").config.reader == "quote-once"
+    with pytest.raises(ValueError, match="distill_weight"):
+        train_mod.train(data_dir, tmp_path / "bad", teacher=tmp_path / "teacher", distill_weight=1.5, **kwargs)
+
+
 def test_train_with_adapters_stores_only_them(tiny_base: Path, data_dir: Path, tmp_path: Path) -> None:
     """``--lora-rank`` (the recipe for a base too big to ship fine-tuned) stores adapters, layer
     norms and the head, and says so on the card; ``--base-int8`` trains over the int8 round trip."""

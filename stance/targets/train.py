@@ -157,6 +157,41 @@ def _speakers(examples: Sequence[StanceExample]) -> list[str | None]:
     return [e.extras.get("speaker") if e.extras else None for e in examples]
 
 
+def _load_teacher(teacher: str | Path | None, labels: Sequence[str], dev: torch.device) -> StanceClassifier | None:
+    """The frozen teacher of a distillation run (``None`` without one); its labels must be the student's."""
+    if teacher is None:
+        return None
+    with torch.random.fork_rng(devices=[]):  # loading draws no random numbers from the run's stream
+        t = StanceClassifier.from_pretrained(teacher).to(dev)
+    if list(t.config.labels) != list(labels):
+        raise ValueError(f"teacher labels {t.config.labels} differ from the student's {list(labels)}")
+    t.net.eval()
+    for p in t.net.parameters():
+        p.requires_grad_(False)
+    return t
+
+
+def _teacher_logits(teacher: StanceClassifier, batch: Sequence[StanceExample]) -> torch.Tensor:
+    with torch.no_grad():
+        enc = teacher.encode([e.text for e in batch], [e.target for e in batch], [e.context for e in batch], _speakers(batch))
+        return teacher.net(**enc)
+
+
+def _distill_loss(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """``T**2 * KL(softmax(teacher / T) || softmax(student / T))``, batch mean (zero when they agree).
+
+    >>> z = torch.tensor([[2.0, 0.0, -1.0]])
+    >>> float(_distill_loss(z, z, 2.0)) == 0.0
+    True
+    >>> float(_distill_loss(torch.zeros(1, 3), z, 2.0)) > 0
+    True
+    """
+    t = temperature
+    return torch.nn.functional.kl_div(
+        torch.log_softmax(student / t, -1), torch.log_softmax(teacher / t, -1), log_target=True, reduction="batchmean"
+    ) * (t * t)
+
+
 def _batches(examples: Sequence[StanceExample], batch_size: int, rng: random.Random) -> list[list[StanceExample]]:
     """Length-bucketed batches in random order (similar lengths share a batch: less padding)."""
     idx = list(range(len(examples)))
@@ -237,6 +272,9 @@ def train(
     reader: str | None = None,
     speaker_marker: str | None = None,
     joint_layers: int | None = None,
+    teacher: str | Path | None = None,
+    distill_weight: float = 0.5,
+    distill_temperature: float = 2.0,
 ) -> dict[str, Any]:
     """Train, calibrate, save to ``output`` and (optionally) evaluate; return the model card dict.
 
@@ -250,7 +288,15 @@ def train(
     ``speaker_marker``: :attr:`StanceConfig.speaker_marker` (default: the ``init`` model's, else none);
     news pairs pass their speaker, the other corpora have none. ``joint_layers``:
     :attr:`StanceConfig.joint_layers` (quote-once; default: the ``init`` model's, else 0).
+    ``teacher``: a saved stance model whose logits the student also learns (knowledge distillation,
+    Hinton et al. 2015): the loss is ``(1 - distill_weight) * CE(gold) + distill_weight * T**2 *
+    KL(teacher || student)`` at temperature ``T = distill_temperature``; the teacher reads each pair
+    its own way (a cross-encoder teaching a quote-once student).
     """
+    if not 0.0 <= distill_weight <= 1.0:
+        raise ValueError(f"distill_weight must be in [0, 1], got {distill_weight}")
+    if distill_temperature <= 0:
+        raise ValueError(f"distill_temperature must be > 0, got {distill_temperature}")
     started = time.time()
     dev = resolve_device(device)
     random.seed(seed)
@@ -304,6 +350,7 @@ def train(
         step = int(state["step"])
         log.info("resumed from %s at step %d", ckpt, step)
     label_id = {lab: i for i, lab in enumerate(clf.config.labels)}
+    teacher_clf = _load_teacher(teacher, clf.config.labels, dev)
     clf.net.train()
     # the frozen layers run without dropout noise (as at inference)
     enc_model: Any = clf.net.encoder
@@ -321,7 +368,12 @@ def train(
         batch = flat[k]
         enc = clf.encode([e.text for e in batch], [e.target for e in batch], [e.context for e in batch], _speakers(batch))
         y = torch.tensor([label_id[e.label] for e in batch], device=dev)
-        loss = torch.nn.functional.cross_entropy(clf.net(**enc), y)
+        logits = clf.net(**enc)
+        loss = torch.nn.functional.cross_entropy(logits, y)
+        if teacher_clf is not None:
+            loss = (1.0 - distill_weight) * loss + distill_weight * _distill_loss(
+                logits, _teacher_logits(teacher_clf, batch), distill_temperature
+            )
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
@@ -375,7 +427,10 @@ def train(
         "seed": seed,
         "recipe": recipe,
         "init": str(init) if init is not None else None,
+        "teacher": str(teacher) if teacher is not None else None,
         "hyperparameters": {
+            "distill_weight": distill_weight if teacher is not None else 0.0,
+            "distill_temperature": distill_temperature if teacher is not None else None,
             "epochs": epochs, "batch_size": batch_size, "lr": lr, "head_lr": head_lr, "trained_layers": trained_layers,
             "lora_rank": lora_rank, "lora_alpha": lora_alpha, "base_int8": base_int8,
             "reader": clf.config.reader, "speaker_marker": clf.config.speaker_marker,
@@ -608,6 +663,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "(default: the --init model's, else none; '' turns it off)")
     parser.add_argument("--joint-layers", type=int, default=None,
                         help="quote-once: top layers that read target and quote together (default: the --init model's, else 0)")
+    parser.add_argument("--teacher", default=None,
+                        help="distil from this saved stance model: the student also learns its logits")
+    parser.add_argument("--distill-weight", type=float, default=0.5,
+                        help="share of the loss that is the teacher's (KL at --distill-temperature); the rest is the gold's")
+    parser.add_argument("--distill-temperature", type=float, default=2.0)
     parser.add_argument("--no-eval", action="store_true")
     parser.add_argument("--no-baseline", action="store_true", help="evaluate the model only, not the zero-shot baseline")
     parser.add_argument("--eval-only", action="store_true", help="evaluate the model in --output and rewrite its card")
@@ -629,7 +689,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         evaluate=not args.no_eval, baseline=not args.no_baseline, command=command, device=args.device,
         caps=parse_caps(args.cap), recipe=args.recipe, init=args.init, news_gold=args.news_gold,
         news_repeat=args.news_repeat, reader=args.reader, speaker_marker=args.speaker_marker,
-        joint_layers=args.joint_layers,
+        joint_layers=args.joint_layers, teacher=args.teacher, distill_weight=args.distill_weight,
+        distill_temperature=args.distill_temperature,
     )
     return 0
 
