@@ -93,6 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     _precision_option(sc)
     _device_option(sc)
 
+    lk = sub.add_parser(
+        "link-speakers", help="link speaker_id across the documents of analyze's records (a lone surname to the "
+        "one full name it stands for)",
+        description="Read the quote records of a whole corpus (JSONL or CSV, as analyze writes them) and write "
+        "them back with speaker_id linked across documents: \"Kallas\" in one article gets the id of the one "
+        "\"Kaja Kallas\" of the corpus (two people sharing the surname leave it apart). Every other field is "
+        "unchanged; anonymous and unknown speakers keep their per-document id.",
+    )
+    lk.add_argument("path", metavar="PATH", help="a .jsonl or .csv file of quote records, or - for JSONL on stdin")
+    lk.add_argument("-o", "--output", help="write the records here instead of stdout")
+
     e = sub.add_parser("evaluate", help="score against labelled data")
     esub = e.add_subparsers(dest="task", required=True)
     ea = esub.add_parser("attribution", help="source/cue/content span F1 on PolNeAR-format data")
@@ -302,7 +313,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         from stance.evaluation.identity import evaluate as evaluate_identity
 
         result = evaluate_identity(args.data, model_option(args.quote_model))
-        for name in ("corpus_speakers", "names_as_written"):
+        for name in ("corpus_speakers", "speaker_id", "names_as_written"):
             result[name] = {k: round(100 * v, 1) if isinstance(v, float) else v for k, v in result[name].items()}
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
         return 0
@@ -399,6 +410,46 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _link_speakers(args: argparse.Namespace) -> int:
+    import csv
+
+    from stance.identity import link_records
+
+    is_csv = args.path.lower().endswith((".csv", ".tsv"))
+    if args.path == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        with open(args.path, encoding="utf-8", newline="") as fh:
+            lines = fh.read().splitlines()
+    if is_csv:
+        reader = csv.DictReader(lines, delimiter="\t" if args.path.lower().endswith(".tsv") else ",")
+        records: list[dict[str, Any]] = [dict(r) for r in reader]
+        fields = list(reader.fieldnames or [])
+        if "speaker_id" not in fields:
+            raise ValueError(f"{args.path}: no speaker_id column (records of a stance analyze with the speaker_id field)")
+    else:
+        records = []
+        for n, line in enumerate(lines, 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as err:
+                    raise ValueError(f"{args.path}:{n}: not a JSON record ({err.msg})") from None
+    linked = link_records(records)
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        if is_csv:
+            writer = csv.DictWriter(out, fieldnames=fields, delimiter="\t" if args.path.lower().endswith(".tsv") else ",")
+            writer.writeheader()
+            writer.writerows(linked)
+        else:
+            out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in linked)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
 def _error(err: BaseException) -> None:
     sys.stderr.write(f"stance: error: {err}\n")
 
@@ -417,6 +468,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _train(args)
         if args.command == "score":
             return _score(args)
+        if args.command == "link-speakers":
+            return _link_speakers(args)
         if args.command == "render":
             from stance.display.cli import run as render_run
 

@@ -164,6 +164,8 @@ class Quote:
 
     def to_dict(self, doc: str | None = None) -> dict[str, Any]:
         """The CLI record of this quote (fields in :data:`RECORD_FIELDS`)."""
+        from stance.identity import speaker_key
+
         m = self.mention
         return {
             "doc": doc,
@@ -174,6 +176,7 @@ class Quote:
             "cue": self.cue,
             "speaker": self.speaker.name,
             "speaker_type": str(self.speaker.type),
+            "speaker_id": speaker_key(self.speaker.name, str(self.speaker.type), doc, self.speaker.id),
             "mention": m.text if m else None,
             "mention_start": m.start if m else None,
             "mention_end": m.end if m else None,
@@ -191,6 +194,7 @@ RECORD_FIELDS: tuple[str, ...] = (
     "cue",
     "speaker",
     "speaker_type",
+    "speaker_id",
     "mention",
     "mention_start",
     "mention_end",
@@ -326,7 +330,7 @@ class Document:
             row = q.to_dict(doc=self.id)
             row.pop("stance")
             row["cue_start"], row["cue_end"] = q.cue_start, q.cue_end
-            row["speaker_id"] = q.speaker.id
+            row["speaker_index"] = q.speaker.id
             for target, s in q.stance.items():
                 column = stance_column(target)
                 if column in row or f"{column}_score" in row:
@@ -334,7 +338,7 @@ class Document:
                 row[column] = str(s.label)
                 row[f"{column}_score"] = s.score
             rows.append(row)
-        columns = [f for f in RECORD_FIELDS if f != "stance"] + ["cue_start", "cue_end", "speaker_id"]
+        columns = [f for f in RECORD_FIELDS if f != "stance"] + ["cue_start", "cue_end", "speaker_index"]
         frame = pd.DataFrame(rows, columns=columns if not rows else None)
         frame.attrs["stance_targets"] = {stance_column(t): t for q in self.quotes for t in q.stance}
         return frame
@@ -354,13 +358,17 @@ class Document:
         return speaker_stances(self.to_pandas(), targets, min_quotes=min_quotes, min_score=min_score)
 
     def speakers_to_pandas(self) -> pd.DataFrame:
-        """One row per canonical speaker: name, type, number of quotes and mentions."""
+        """One row per canonical speaker: its index in the document (``Speaker.id``), its
+        ``speaker_id`` (as in the quote records), name, type, number of quotes and mentions."""
         import pandas as pd
+
+        from stance.identity import speaker_key
 
         rows = [
             {
                 "doc": self.id,
-                "speaker_id": s.id,
+                "speaker_index": s.id,
+                "speaker_id": speaker_key(s.name, str(s.type), self.id, s.id),
                 "speaker": s.name,
                 "speaker_type": str(s.type),
                 "n_quotes": s.n_quotes,
@@ -369,7 +377,7 @@ class Document:
             }
             for s in self.speakers
         ]
-        cols = ["doc", "speaker_id", "speaker", "speaker_type", "n_quotes", "n_mentions", "mentions"]
+        cols = ["doc", "speaker_index", "speaker_id", "speaker", "speaker_type", "n_quotes", "n_mentions", "mentions"]
         return pd.DataFrame(rows, columns=cols)
 
 

@@ -732,7 +732,7 @@ def _input_renames(ours: list[Any], inputs: list[Any]) -> dict[Any, str]:
 
 
 #: the integer columns of the quotes table (``Document.to_pandas``); the others hold text
-_INT_COLUMNS = ("start", "end", "mention_start", "mention_end", "cue_start", "cue_end", "speaker_id")
+_INT_COLUMNS = ("start", "end", "mention_start", "mention_end", "cue_start", "cue_end", "speaker_index")
 
 
 def _dataset_features(pipeline: Pipeline, data: Any, targets: list[str], text_column: str,

@@ -230,8 +230,7 @@ def _rows(doc: Document, key: Any, errors: str) -> list[dict[str, Any]]:
     rows = []
     extra = dict.fromkeys(ERROR_FIELDS) if errors == "skip" else {}
     for q in doc.quotes:
-        row = q.to_dict()
-        row["doc"] = key
+        row = q.to_dict(doc=key)
         rows.append({**row, **extra})
     return rows
 

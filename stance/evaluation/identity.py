@@ -13,7 +13,8 @@ when the entities are equal, and predicted linked when
 :func:`stance.identity.corpus_speakers` gives the two predicted speakers one
 ``corpus_speaker_id``. Prints pairwise precision / recall / F1 for that and, as the baseline,
 for linking by the predicted name as written (case and whitespace folded: what
-``speaker_stances`` did before). Sources whose entity the annotator could not tell are left
+``speaker_stances`` did before), and for the records' ``speaker_id``
+(:func:`stance.identity.speaker_key`: one document's names, titles set aside, nothing linked). Sources whose entity the annotator could not tell are left
 out. Pairs where the within-article speaker is already wrong count as they fall: the figure is
 end to end over detected sources.
 """
@@ -55,7 +56,7 @@ def evaluate(data: str | None = None, quote_model: str | None = None) -> dict[st
 
     import stance
     from stance.evaluation.speakers import DEFAULT_GOLD, SpeakerEvaluator
-    from stance.identity import corpus_speakers
+    from stance.identity import corpus_speakers, speaker_key
 
     nlp = stance.load(quote_model=quote_model, precision="float32", progress=False)
     ev = SpeakerEvaluator(data, "dev", gold=DEFAULT_GOLD, bootstrap=0)
@@ -74,6 +75,8 @@ def evaluate(data: str | None = None, quote_model: str | None = None) -> dict[st
     return {
         "gold": IDENTITY_GOLD.name, "quote_model": quote_model or "none", "n_sources": len(items), "n_docs": len(set(docs)),
         "corpus_speakers": pairwise(gold_names, list(linked["corpus_speaker_id"]), docs),
+        "speaker_id": pairwise(gold_names, [speaker_key(s, t, d) for s, t, d in zip(frame["speaker"], frame["speaker_type"], docs,
+                                                                                     strict=True)], docs),
         "names_as_written": pairwise(gold_names, as_written, docs),
     }
 
