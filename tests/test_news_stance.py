@@ -426,3 +426,25 @@ def test_shipped_news_model_does_not_depend_on_knowing_the_names(text: str, targ
         f = {"A": a, "AF": a_full, "b": b, "B": b_full}
         got = clf.predict([text.format(**f)], [target.format(**f)], [context.format(**f)])[0]
         assert str(got.label) == label, (a_full, b_full, got)
+
+
+def test_self_repeat_oversamples_pairs_whose_speaker_is_the_target(news_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stance.data.stance_sets import StanceExample
+    from stance.targets import train as train_mod
+
+    def fake_news(root: object, split: str, gold: object = None) -> list[StanceExample]:
+        out = []
+        for i in range(40):  # 40 articles: Okonkwo on Okonkwo, and Mara Vell on Okonkwo
+            for speaker in ("Ada Okonkwo", "Mara Vell"):
+                out.append(StanceExample(f"{speaker}: q{i}", "Ada Okonkwo", "favor", "news", "train", group=f"d{i}",
+                                         context="c", extras={"speaker": speaker}))
+        return out
+
+    monkeypatch.setattr(train_mod, "read_news_quotes", fake_news)
+    counts = {}
+    for k in (1, 3):
+        tr, _ = train_mod.build_training_data(news_dir, recipe="news", news_repeat=2, self_repeat=k)
+        news = [e for e in tr if e.dataset == "news"]
+        counts[k] = (sum(e.extras["speaker"] == "Ada Okonkwo" for e in news), sum(e.extras["speaker"] == "Mara Vell" for e in news))
+    assert counts[1][0] == counts[1][1] > 0  # seen as often as the others
+    assert counts[3] == (3 * counts[1][0], counts[1][1])  # three times as often, the others unchanged

@@ -72,17 +72,19 @@ def _group_split(examples: list[StanceExample], share: float, rng: random.Random
 
 def build_training_data(
     data_dir: str | Path, *, seed: int = 0, caps: dict[str, int] | None = None, recipe: str = "benchmarks",
-    news_gold: str | Path | None = None, news_repeat: int = 3,
+    news_gold: str | Path | None = None, news_repeat: int = 3, self_repeat: int = 1,
 ) -> tuple[list[StanceExample], list[StanceExample]]:
     """``(train, calibration)`` example lists (calibration = group-disjoint held-out + SemEval val).
 
     ``recipe="benchmarks"`` is the first shipped model's mix; ``"news"`` adds VAST train, directed
-    sentiment and the news-quote gold (see :data:`NEWS_CAPS`)."""
+    sentiment and the news-quote gold (see :data:`NEWS_CAPS`). ``self_repeat``: news pairs whose
+    speaker is the target (:func:`~stance.targets.model.mark_speaker_target`) are seen that many
+    times as often as the others (the guideline's self-reference rule is rare and easy to miss)."""
     if recipe not in RECIPES:
         raise ValueError(f"recipe must be one of {RECIPES}, got {recipe!r}")
     if recipe == "news":
         return _news_training_data(data_dir, seed=seed, caps={**NEWS_CAPS, **(caps or {})}, news_gold=news_gold,
-                                   news_repeat=news_repeat)
+                                   news_repeat=news_repeat, self_repeat=self_repeat)
     caps = {**DEFAULT_CAPS, **(caps or {})}
     rng = random.Random(seed)
     train: list[StanceExample] = []
@@ -116,7 +118,8 @@ def build_training_data(
 
 
 def _news_training_data(
-    data_dir: str | Path, *, seed: int, caps: dict[str, int], news_gold: str | Path | None, news_repeat: int
+    data_dir: str | Path, *, seed: int, caps: dict[str, int], news_gold: str | Path | None, news_repeat: int,
+    self_repeat: int = 1,
 ) -> tuple[list[StanceExample], list[StanceExample]]:
     rng = random.Random(seed)
     train: list[StanceExample] = []
@@ -147,9 +150,20 @@ def _news_training_data(
         news = read_news_quotes(data_dir, "train", gold=news_gold)
         tr, ca = _group_split(news, 0.15, rng)
         calib += ca
-        train += tr[: caps["news"]] * max(1, news_repeat)
+        kept = tr[: caps["news"]]
+        train += kept * max(1, news_repeat)
+        if self_repeat > 1:
+            own = [e for e in kept if _speaker_is_target(e)]
+            train += own * ((self_repeat - 1) * max(1, news_repeat))
     rng.shuffle(train)
     return train, calib
+
+
+def _speaker_is_target(example: StanceExample) -> bool:
+    from stance.targets.model import mark_speaker_target
+
+    speaker = example.extras.get("speaker") if example.extras else None
+    return mark_speaker_target(example.target, speaker, "\x00") != example.target
 
 
 def _speakers(examples: Sequence[StanceExample]) -> list[str | None]:
@@ -269,6 +283,7 @@ def train(
     init: str | Path | None = None,
     news_gold: str | Path | None = None,
     news_repeat: int = 3,
+    self_repeat: int = 1,
     reader: str | None = None,
     speaker_marker: str | None = None,
     joint_layers: int | None = None,
@@ -303,7 +318,7 @@ def train(
     torch.manual_seed(seed)
     _set_threads(threads)
     train_ex, calib_ex = build_training_data(data_dir, seed=seed, caps=caps, recipe=recipe, news_gold=news_gold,
-                                             news_repeat=news_repeat)
+                                             news_repeat=news_repeat, self_repeat=self_repeat)
     log.info("training pairs: %d %s", len(train_ex), dict(Counter(e.dataset for e in train_ex)))
     log.info("calibration pairs: %d %s", len(calib_ex), dict(Counter(e.dataset for e in calib_ex)))
     cfg = StanceConfig(trained_layers=trained_layers, max_length=max_length, lora_rank=lora_rank, lora_alpha=lora_alpha)
@@ -432,6 +447,7 @@ def train(
             "distill_weight": distill_weight if teacher is not None else 0.0,
             "distill_temperature": distill_temperature if teacher is not None else None,
             "epochs": epochs, "batch_size": batch_size, "lr": lr, "head_lr": head_lr, "trained_layers": trained_layers,
+            "news_repeat": news_repeat, "self_repeat": self_repeat,
             "lora_rank": lora_rank, "lora_alpha": lora_alpha, "base_int8": base_int8,
             "reader": clf.config.reader, "speaker_marker": clf.config.speaker_marker,
             "joint_layers": clf.config.joint_layers, "max_length": max_length, "caps": {**(NEWS_CAPS if recipe == "news" else DEFAULT_CAPS), **(caps or {})}, "stopped_early": stopped_early,
@@ -655,6 +671,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--init", default=None, help="start from this saved stance model instead of the base encoder")
     parser.add_argument("--news-gold", default=None, help="news-quote gold JSONL (default: the shipped train-article file)")
     parser.add_argument("--news-repeat", type=int, default=3, help="times each news-gold pair is seen per epoch")
+    parser.add_argument("--self-repeat", type=int, default=1,
+                        help="news recipe: news pairs whose speaker is the target are seen this many times as often")
     parser.add_argument("--reader", choices=["cross", "quote-once"], default=None,
                         help="how a pair is read (default: the --init model's, else cross); quote-once encodes "
                              "each quote once for all its targets")
@@ -688,7 +706,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         threads=args.threads, checkpoint_dir=args.checkpoint_dir, time_budget=args.time_budget, max_steps=args.max_steps,
         evaluate=not args.no_eval, baseline=not args.no_baseline, command=command, device=args.device,
         caps=parse_caps(args.cap), recipe=args.recipe, init=args.init, news_gold=args.news_gold,
-        news_repeat=args.news_repeat, reader=args.reader, speaker_marker=args.speaker_marker,
+        news_repeat=args.news_repeat, self_repeat=args.self_repeat, reader=args.reader, speaker_marker=args.speaker_marker,
         joint_layers=args.joint_layers, teacher=args.teacher, distill_weight=args.distill_weight,
         distill_temperature=args.distill_temperature,
     )
