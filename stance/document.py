@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from stance._columns import stance_column
 from stance.display.html import render
+from stance.identity import speaker_key
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -164,8 +165,6 @@ class Quote:
 
     def to_dict(self, doc: str | None = None) -> dict[str, Any]:
         """The CLI record of this quote (fields in :data:`RECORD_FIELDS`)."""
-        from stance.identity import speaker_key
-
         m = self.mention
         return {
             "doc": doc,
@@ -361,8 +360,6 @@ class Document:
         """One row per canonical speaker: its index in the document (``Speaker.id``), its
         ``speaker_id`` (as in the quote records), name, type, number of quotes and mentions."""
         import pandas as pd
-
-        from stance.identity import speaker_key
 
         rows = [
             {

@@ -150,7 +150,6 @@ def corpus_speakers(quotes: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-
 def link_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Quote records (``stance analyze`` output, :meth:`Document.to_records`) of a whole corpus,
     with ``speaker_id`` linked across documents as :func:`corpus_speakers` links names: a lone

@@ -448,3 +448,5 @@ def test_self_repeat_oversamples_pairs_whose_speaker_is_the_target(news_dir: Pat
         counts[k] = (sum(e.extras["speaker"] == "Ada Okonkwo" for e in news), sum(e.extras["speaker"] == "Mara Vell" for e in news))
     assert counts[1][0] == counts[1][1] > 0  # seen as often as the others
     assert counts[3] == (3 * counts[1][0], counts[1][1])  # three times as often, the others unchanged
+    with pytest.raises(ValueError, match="self_repeat"):
+        train_mod.build_training_data(news_dir, recipe="news", self_repeat=0)

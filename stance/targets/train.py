@@ -82,6 +82,8 @@ def build_training_data(
     times as often as the others (the guideline's self-reference rule is rare and easy to miss)."""
     if recipe not in RECIPES:
         raise ValueError(f"recipe must be one of {RECIPES}, got {recipe!r}")
+    if self_repeat < 1:
+        raise ValueError(f"self_repeat must be 1 or more, got {self_repeat}")
     if recipe == "news":
         return _news_training_data(data_dir, seed=seed, caps={**NEWS_CAPS, **(caps or {})}, news_gold=news_gold,
                                    news_repeat=news_repeat, self_repeat=self_repeat)
