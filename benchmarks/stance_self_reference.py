@@ -5,7 +5,7 @@ labels (what the model was trained on, bar the calibration articles) and for eve
     python benchmarks/stance_self_reference.py --data ../shared/data [--model DIR ...]
 
 "Speaker is the target" is decided as the speaker marker decides it
-(:func:`stance.targets.model.mark_speaker_target`). The guideline's self-reference rule makes a
+(:func:`stance.targets.model.speaker_names_target`). The guideline's self-reference rule makes a
 speaker promoting or defending themselves ``favor``; the shipped model misses most such pairs.
 """
 
@@ -21,7 +21,7 @@ import torch
 from stance.data.stance_sets import read_news_quotes
 from stance.pipeline import NEWS_STANCE_MODEL
 from stance.targets import StanceClassifier
-from stance.targets.model import mark_speaker_target
+from stance.targets.model import speaker_names_target
 
 
 def main() -> None:
@@ -35,7 +35,7 @@ def main() -> None:
     sets = {}
     for split in ("train", "dev"):
         pairs = [e for e in read_news_quotes(args.data, split)
-                 if mark_speaker_target(e.target, e.extras["speaker"], "\x00") != e.target]
+                 if speaker_names_target(e.target, e.extras["speaker"])]
         if split == "train":
             random.Random(0).shuffle(pairs)
             pairs = pairs[: args.sample]

@@ -416,13 +416,14 @@ def _link_speakers(args: argparse.Namespace) -> int:
     from stance.identity import link_records
 
     is_csv = args.path.lower().endswith((".csv", ".tsv"))
+    delimiter = "\t" if args.path.lower().endswith(".tsv") else ","
     if args.path == "-":
         lines = sys.stdin.read().splitlines()
     else:
         with open(args.path, encoding="utf-8", newline="") as fh:
             lines = fh.read().splitlines()
     if is_csv:
-        reader = csv.DictReader(lines, delimiter="\t" if args.path.lower().endswith(".tsv") else ",")
+        reader = csv.DictReader(lines, delimiter=delimiter)
         records: list[dict[str, Any]] = [dict(r) for r in reader]
         fields = list(reader.fieldnames or [])
         if "speaker_id" not in fields:
@@ -439,7 +440,7 @@ def _link_speakers(args: argparse.Namespace) -> int:
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
     try:
         if is_csv:
-            writer = csv.DictWriter(out, fieldnames=fields, delimiter="\t" if args.path.lower().endswith(".tsv") else ",")
+            writer = csv.DictWriter(out, fieldnames=fields, delimiter=delimiter)
             writer.writeheader()
             writer.writerows(linked)
         else:

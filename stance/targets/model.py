@@ -34,7 +34,7 @@ from stance._version import __version__
 from stance.document import StanceLabel, StanceScore
 
 __all__ = ["LIBRARY_VERSION", "WEIGHTS_FILE", "StanceClassifier", "StanceConfig", "default_base", "default_model_dir",
-           "mark_speaker_target"]
+           "mark_speaker_target", "speaker_names_target"]
 
 LIBRARY_VERSION = __version__
 WEIGHTS_FILE = "model.safetensors"
@@ -570,29 +570,39 @@ class StanceClassifier:
 
 
 def mark_speaker_target(target: str, speaker: str | None, marker: str) -> str:
-    """``target + marker`` when ``speaker`` names ``target`` (the speaker is the target, or part of
-    it: "Katja Lindqvist" for "Katja Lindqvist", "Ukraine's foreign ministry" for "Ukraine"), else
-    ``target``. A target of the news catalogue (:data:`stance.data.news_stance.TARGETS`) is named
-    by one of its spellings; any other target by its last word of three letters or more (a
-    person's surname), as a whole word (not inside a hyphenated one), case-insensitively.
+    """``target + marker`` when ``speaker`` names ``target`` (:func:`speaker_names_target`), else
+    ``target``.
 
     >>> mark_speaker_target("Donald Trump", "Donald Trump", " (the speaker)")
     'Donald Trump (the speaker)'
     >>> mark_speaker_target("Katja Lindqvist", "Katja Smith", " (the speaker)")
     'Katja Lindqvist'
     """
+    if not marker:
+        return target
+    return target + marker if speaker_names_target(target, speaker) else target
+
+
+def speaker_names_target(target: str, speaker: str | None) -> bool:
+    """Whether ``speaker`` names ``target`` (the speaker is the target, or part of it: "Katja
+    Lindqvist" for "Katja Lindqvist", "Ukraine's foreign ministry" for "Ukraine"). A target of the
+    news catalogue (:data:`stance.data.news_stance.TARGETS`) is named by one of its spellings; any
+    other target by its last word of three letters or more (a person's surname), as a whole word
+    (not inside a hyphenated one), case-insensitively.
+
+    >>> speaker_names_target("Donald Trump", "Mr. Trump"), speaker_names_target("Katja Lindqvist", "Katja Smith")
+    (True, False)
+    """
     import re
 
     from stance.data.news_stance import TARGETS, target_named
 
-    if not marker or not speaker or not str(speaker).strip():
-        return target
+    if not speaker or not str(speaker).strip():
+        return False
     if target in TARGETS:
-        named = target_named(str(speaker), target)
-    else:
-        words = [w for w in re.findall(r"[^\W\d_][\w-]*", target) if len(w) >= 3]
-        named = bool(words) and re.search(rf"(?<![\w-]){re.escape(words[-1])}(?![\w-])", str(speaker), re.IGNORECASE) is not None
-    return target + marker if named else target
+        return bool(target_named(str(speaker), target))
+    words = [w for w in re.findall(r"[^\W\d_][\w-]*", target) if len(w) >= 3]
+    return bool(words) and re.search(rf"(?<![\w-]){re.escape(words[-1])}(?![\w-])", str(speaker), re.IGNORECASE) is not None
 
 
 def _missing(value: Any) -> bool:

@@ -78,7 +78,7 @@ def build_training_data(
 
     ``recipe="benchmarks"`` is the first shipped model's mix; ``"news"`` adds VAST train, directed
     sentiment and the news-quote gold (see :data:`NEWS_CAPS`). ``self_repeat``: news pairs whose
-    speaker is the target (:func:`~stance.targets.model.mark_speaker_target`) are seen that many
+    speaker is the target (:func:`~stance.targets.model.speaker_names_target`) are seen that many
     times as often as the others (the guideline's self-reference rule is rare and easy to miss)."""
     if recipe not in RECIPES:
         raise ValueError(f"recipe must be one of {RECIPES}, got {recipe!r}")
@@ -162,10 +162,9 @@ def _news_training_data(
 
 
 def _speaker_is_target(example: StanceExample) -> bool:
-    from stance.targets.model import mark_speaker_target
+    from stance.targets.model import speaker_names_target
 
-    speaker = example.extras.get("speaker") if example.extras else None
-    return mark_speaker_target(example.target, speaker, "\x00") != example.target
+    return speaker_names_target(example.target, example.extras.get("speaker") if example.extras else None)
 
 
 def _speakers(examples: Sequence[StanceExample]) -> list[str | None]:
