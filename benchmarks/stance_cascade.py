@@ -51,7 +51,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    screen, model = StanceClassifier.from_pretrained(args.screen), StanceClassifier.from_pretrained(args.model)
+    # both read every pair themselves: the model without the screen it may ship with
+    screen = StanceClassifier.from_pretrained(args.screen, screen=False)
+    model = StanceClassifier.from_pretrained(args.model, screen=False)
     if list(screen.config.labels) != list(model.config.labels):
         raise SystemExit("the two models have different labels")
     labels = list(model.config.labels)

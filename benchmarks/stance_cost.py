@@ -12,8 +12,11 @@ does (:meth:`StanceClassifier.predict_grid`). Prints, per model and precision, t
 ``--repeat`` passes: seconds, milliseconds per pair, and the ratio to the previous default in
 the same precision. ``--model NAME=DIR`` adds a model directory (a candidate, or an earlier
 release from git history) to the same run. A model with ``reader="quote-once"`` encodes each
-quote once for all its targets, so its cost per pair falls as targets are added. Absolute times
-drift between machines; compare within one run.
+quote once for all its targets, so its cost per pair falls as targets are added. The news model
+is timed as shipped (``news``: its screen reads every pair, the full model only those the screen
+does not settle as neutral; ``escalated`` is their share) and without its screen
+(``news-no-screen``, ``stance_screen=False``). Absolute times drift between machines; compare
+within one run.
 """
 
 from __future__ import annotations
@@ -40,12 +43,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--model", action="append", default=[], metavar="NAME=DIR", help="another stance model to time")
     args = ap.parse_args()
-    models = [("benchmarks", str(BENCHMARK_STANCE_MODEL)), ("news", str(NEWS_STANCE_MODEL))]
+    models = [("benchmarks", str(BENCHMARK_STANCE_MODEL), True), ("news", str(NEWS_STANCE_MODEL), True),
+              ("news-no-screen", str(NEWS_STANCE_MODEL), False)]
     for item in args.model:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
             ap.error(f"--model takes NAME=DIR, got {item!r}")
-        models.append((name, path))
+        models.append((name, path, True))
     torch.set_num_threads(args.threads)
 
     seen: dict[tuple[str, int], tuple[str, str, str]] = {}
@@ -58,10 +62,11 @@ def main() -> None:
     out: dict[str, object] = {"quotes": len(pairs), "targets": len(targets), "pairs": len(pairs) * len(targets)}
     base: dict[str, float] = {}
     for precision in precisions:
-        for name, path in models:
-            clf = StanceClassifier.from_pretrained(path)
+        for name, path, screen in models:
+            clf = StanceClassifier.from_pretrained(path, screen=screen)
             clf.precision = precision
-            store_in_precision(clf.net, precision)
+            for model in (clf, clf.screen) if clf.screen is not None else (clf,):
+                store_in_precision(model.net, precision)
             news = clf.config.extra.get("inputs") == "speaker+context"
             texts = [p[1] if news else p[0] for p in pairs]
             contexts = [p[2] for p in pairs] if news else None
@@ -73,12 +78,16 @@ def main() -> None:
             key = f"{name}/{precision}"
             if name == "benchmarks":
                 base[precision] = best
-            out[key] = {
+            row: dict[str, object] = {
                 "seconds": round(best, 2),
                 "ms_per_pair": round(1000 * best / (len(pairs) * len(targets)), 2),
                 "ratio_to_benchmarks": round(best / base[precision], 2),
                 "reader": clf.config.reader,
             }
+            if clf.screen is not None:
+                counts = clf.screen_counts
+                row["escalated"] = round(counts["escalated"] / max(1, counts["pairs"]), 3)
+            out[key] = row
     print(json.dumps(out, indent=2))
 
 

@@ -78,7 +78,7 @@ def run_stance(args: argparse.Namespace, texts: list[str], targets: list[str]) -
     nlp = stance.load(
         quote_model=None if args.quote_model.lower() == "none" else args.quote_model,
         precision=args.precision, prefetch=not args.no_prefetch, progress=False,
-        parse_processes=args.parse_processes,
+        parse_processes=args.parse_processes, stance_screen=not getattr(args, "no_stance_screen", False),
     )
     warm = "Warm-up: the models (and any parse workers) are loaded before timing, Jane Doe said."
     list(nlp.pipe([warm, warm], targets=targets or None))
@@ -214,6 +214,8 @@ def main() -> int:
     ap.add_argument("--no-prefetch", action="store_true", help="parse and run the models one after the other")
     ap.add_argument("--parse-processes", type=int, default=1, help="spaCy worker processes")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    ap.add_argument("--no-stance-screen", action="store_true",
+                    help="every (quote, target) pair read by the full stance model, not first by its screen")
     ap.add_argument("--no-peers", action="store_true", help="skip the textacy and zero-shot baselines")
     ap.add_argument("--peer-nli", default=None, metavar="DIR", help="a local NLI checkpoint for the zero-shot peer")
     ap.add_argument("--json", action="store_true")

