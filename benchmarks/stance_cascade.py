@@ -2,7 +2,7 @@
 only the pairs it does not call neutral with probability at least ``t`` go to the cross model.
 
     python benchmarks/stance_cascade.py --data ../shared/data --screen out/stance-d1 \\
-        [--model stance/models/stance-news] [--threshold 0.5 0.6 0.8]
+        [--model stance/models/stance-news] [--threshold 0.5 0.6 0.8] [--screen-max-length 48]
 
 Scores both models once on the same pairs: the news pairs the trainer holds out of training for
 calibration (PolNeAR train articles; the ``news`` recipe's split, seed 0) and the news dev set;
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -48,12 +49,16 @@ def main() -> None:
     ap.add_argument("--screen", required=True, help="the cheap model (a quote-once stance model directory)")
     ap.add_argument("--model", default=str(NEWS_STANCE_MODEL), help="the cross model the uncertain pairs go to")
     ap.add_argument("--threshold", type=float, nargs="+", default=[0.5, 0.6, 0.7, 0.8, 0.9])
+    ap.add_argument("--screen-max-length", type=int, default=None, metavar="N",
+                    help="read the screen's inputs at most N tokens long (default: the length it was trained at)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     # both read every pair themselves: the model without the screen it may ship with
     screen = StanceClassifier.from_pretrained(args.screen, screen=False)
     model = StanceClassifier.from_pretrained(args.model, screen=False)
+    if args.screen_max_length:
+        screen.config = replace(screen.config, max_length=args.screen_max_length)
     if list(screen.config.labels) != list(model.config.labels):
         raise SystemExit("the two models have different labels")
     labels = list(model.config.labels)

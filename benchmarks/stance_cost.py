@@ -3,13 +3,14 @@ runs it, for the previous default (``benchmarks``: the quote text alone) and the
 (``news``: "speaker: quote" plus the paragraph), in float32 and (where the CPU computes it
 natively) bfloat16, on the same quotes and targets, in one run.
 
-    python benchmarks/stance_cost.py --data ../shared/data/polnear [--targets 3] [--repeat 3] [--model NAME=DIR ...]
+    python benchmarks/stance_cost.py --data ../shared/data/polnear [--targets 3] [--repeat 5] [--model NAME=DIR ...]
 
 The quotes are the distinct gold quotes of the news-stance dev set (PolNeAR dev articles), each
 with its gold speaker and its paragraph; every quote is scored against ``--targets`` targets
 (Donald Trump, Hillary Clinton, the Republican Party, ...), as ``nlp(text, targets=[...])``
-does (:meth:`StanceClassifier.predict_grid`). Prints, per model and precision, the best of
-``--repeat`` passes: seconds, milliseconds per pair, and the ratio to the previous default in
+does (:meth:`StanceClassifier.predict_grid`). Every model is loaded first and then timed in
+``--repeat`` rounds, each model once per round. Prints, per model and precision, the best of
+those passes: seconds, milliseconds per pair, and the ratio to the previous default in
 the same precision. ``--model NAME=DIR`` adds a model directory (a candidate, or an earlier
 release from git history) to the same run. A model with ``reader="quote-once"`` encodes each
 quote once for all its targets, so its cost per pair falls as targets are added. The news model
@@ -39,7 +40,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="PolNeAR folder (default: $STANCE_DATA/polnear or ../shared/data/polnear)")
     ap.add_argument("--targets", type=int, default=3)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--model", action="append", default=[], metavar="NAME=DIR", help="another stance model to time")
     args = ap.parse_args()
@@ -62,32 +63,33 @@ def main() -> None:
     out: dict[str, object] = {"quotes": len(pairs), "targets": len(targets), "pairs": len(pairs) * len(targets)}
     base: dict[str, float] = {}
     for precision in precisions:
+        loaded = []
         for name, path, screen in models:
             clf = StanceClassifier.from_pretrained(path, screen=screen)
             clf.precision = precision
             for model in (clf, clf.screen) if clf.screen is not None else (clf,):
                 store_in_precision(model.net, precision)
             news = clf.config.extra.get("inputs") == "speaker+context"
-            texts = [p[1] if news else p[0] for p in pairs]
-            contexts = [p[2] for p in pairs] if news else None
-            best = float("inf")
-            for _ in range(args.repeat):
+            loaded.append((name, clf, [p[1] if news else p[0] for p in pairs], [p[2] for p in pairs] if news else None))
+        # rounds: every model once per round, so a slow spell of a shared machine hits all of them
+        best = {name: float("inf") for name, *_ in loaded}
+        for _ in range(args.repeat):
+            for name, clf, texts, contexts in loaded:
                 t0 = time.perf_counter()
                 clf.predict_grid(texts, targets, contexts)
-                best = min(best, time.perf_counter() - t0)
-            key = f"{name}/{precision}"
-            if name == "benchmarks":
-                base[precision] = best
+                best[name] = min(best[name], time.perf_counter() - t0)
+        base[precision] = best["benchmarks"]
+        for name, clf, _, _ in loaded:
             row: dict[str, object] = {
-                "seconds": round(best, 2),
-                "ms_per_pair": round(1000 * best / (len(pairs) * len(targets)), 2),
-                "ratio_to_benchmarks": round(best / base[precision], 2),
+                "seconds": round(best[name], 2),
+                "ms_per_pair": round(1000 * best[name] / (len(pairs) * len(targets)), 2),
+                "ratio_to_benchmarks": round(best[name] / base[precision], 2),
                 "reader": clf.config.reader,
             }
             if clf.screen is not None:
                 counts = clf.screen_counts
                 row["escalated"] = round(counts["escalated"] / max(1, counts["pairs"]), 3)
-            out[key] = row
+            out[f"{name}/{precision}"] = row
     print(json.dumps(out, indent=2))
 
 

@@ -92,7 +92,7 @@ def test_every_shipped_model_card_has_a_page() -> None:
     cards = sorted(
         p.relative_to(ROOT).as_posix()
         for pattern in ("model_card.md", "linker_card.md")
-        for p in (ROOT / "stance" / "models").glob(f"*/{pattern}")
+        for p in (ROOT / "stance" / "models").rglob(pattern)
     )
     included: dict[str, str] = {}
     for page in sorted((DOCS / "model-cards").glob("*.md")):
