@@ -79,8 +79,8 @@ class PipelineConfig:
     paragraph whatever the model) or ``False`` (the quote text alone).
     ``stance_screen``: with a stance model that ships a screen (the default news model does), the
     screen, a cheaper quote-once model, reads every (quote, target) pair first and only the pairs
-    it does not settle as neutral go to the full model (about 1.2x the cost of the first model
-    per pair instead of 1.9x, the same accuracy on the news dev set; see
+    it does not settle as neutral go to the full model (about the first model's cost per pair at 3
+    targets instead of 1.9 times it, 0.1 point less macro-F1 on the news dev set; see
     :attr:`stance.targets.StanceConfig.screen`); ``False``: every pair is read by the full model.
     ``precision``: arithmetic of the two transformer models at inference — ``"auto"`` (bfloat16
     where the hardware computes it natively: CPUs with AMX, bf16 GPUs; float32 elsewhere),
