@@ -28,7 +28,7 @@ import time
 
 import torch
 
-from stance._encoder import resolve_precision, store_in_precision
+from stance._encoder import resolve_precision
 from stance.data.news_stance import default_gold, read_news_stance
 from stance.pipeline import BENCHMARK_STANCE_MODEL, NEWS_STANCE_MODEL
 from stance.targets import StanceClassifier
@@ -67,8 +67,7 @@ def main() -> None:
         for name, path, screen in models:
             clf = StanceClassifier.from_pretrained(path, screen=screen)
             clf.precision = precision
-            for model in (clf, clf.screen) if clf.screen is not None else (clf,):
-                store_in_precision(model.net, precision)
+            clf.store_in_precision()
             news = clf.config.extra.get("inputs") == "speaker+context"
             loaded.append((name, clf, [p[1] if news else p[0] for p in pairs], [p[2] for p in pairs] if news else None))
         # rounds: every model once per round, so a slow spell of a shared machine hits all of them

@@ -306,9 +306,7 @@ class Pipeline:
 
             clf = StanceClassifier.from_pretrained(path, screen=self.config.stance_screen).to(self.device)
             clf.precision = resolve_precision(self.config.precision, clf.device)
-            for model in (clf, clf.screen) if clf.screen is not None else (clf,):
-                store_in_precision(model.net, clf.precision, clf.device)
-            self._stance = clf
+            self._stance = clf.store_in_precision()
         return self._stance
 
     def close(self) -> None:

@@ -960,6 +960,8 @@ def test_screen_is_saved_and_loaded_with_its_model(screened: StanceClassifier, t
     # precision and device follow the model
     back.precision = "bfloat16"
     assert back.screen.precision == "bfloat16"
+    back.store_in_precision()  # both nets kept in the precision they compute in
+    assert {next(m.net.parameters()).dtype for m in (back, back.screen)} == {torch.bfloat16}
     # a model saved without its screen says so
     assert json.loads((alone.save_pretrained(tmp_path / "n") / "config.json").read_text())["screen"] == ""
 

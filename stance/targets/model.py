@@ -349,6 +349,15 @@ class StanceClassifier:
         merge_lora(self.net)
         return self
 
+    def store_in_precision(self) -> StanceClassifier:
+        """Keep the weights (the screen's too) in :attr:`precision` for inference
+        (:func:`stance._encoder.store_in_precision`: one-way, not for further training)."""
+        from stance._encoder import store_in_precision
+
+        for model in (self, self.screen) if self.screen is not None else (self,):
+            store_in_precision(model.net, self.precision, self.device)
+        return self
+
     def to(self, device: str | torch.device) -> StanceClassifier:
         self.device = torch.device(device)
         self.net.to(self.device)
