@@ -379,6 +379,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 _TRAINERS = {
     "attribution": "stance.quotes.train_tagger",
     "linker": "stance.quotes.train_linker",
+    "pronouns": "stance.attribution.train_pronoun",
     "speakers": "stance.attribution.train_ranker",
     "stance": "stance.targets.train",
 }

@@ -43,6 +43,7 @@ from stance._spans import RawQuote, Span, blank_span
 from stance.document import SpeakerType
 
 if TYPE_CHECKING:
+    from stance.attribution.pronoun_model import PronounModel
     from stance.attribution.ranker import Candidate, MentionRanker
 
 logger = logging.getLogger(__name__)
@@ -198,10 +199,25 @@ class ResolverConfig:
     #: link a definite role description of a person with no antecedent ("the Indiana governor")
     #: to the person the article has named that fits it best (see ``_salient_person``)
     salient_descriptors: bool = True
+    #: directory of a trained :class:`~stance.attribution.pronoun_model.PronounModel` (an encoder
+    #: that reads the text before "he"/"she" with every candidate's mentions marked): its logit, times
+    #: :attr:`pronoun_weight`, is added to the ranker's score (the model alone without a ranker).
+    #: ``None``: not used
+    pronoun_model: str | None = None
+    pronoun_weight: float = 1.0
+    #: what the pronoun model decides for a definite singular person description ("the
+    #: official", "the Vermont senator"): ``"off"`` (the rules alone), ``"first"`` (the
+    #: candidate it prefers to "none of them", else the rules), ``"decide"`` (its candidate, or a
+    #: new speaker when it prefers none)
+    pronoun_descriptors: str = "off"
 
     def __post_init__(self) -> None:
         if self.pronoun_window <= 0:
             raise ValueError("ResolverConfig.pronoun_window must be positive")
+        if self.pronoun_weight < 0:
+            raise ValueError("ResolverConfig.pronoun_weight must be >= 0")
+        if self.pronoun_descriptors not in ("off", "first", "decide"):
+            raise ValueError("ResolverConfig.pronoun_descriptors must be 'off', 'first' or 'decide'")
 
 
 @dataclass
@@ -241,11 +257,17 @@ class RuleResolver:
         self._genders: dict[str, str] = {}
         self._person_surnames: set[str] = set()
         self._assigned: list[int] = []
+        self._quoted: list[Span] = []
         self.ranker: MentionRanker | None = None
         if self.config.ranker is not None:
             from stance.attribution.ranker import MentionRanker
 
             self.ranker = MentionRanker.from_pretrained(self.config.ranker)
+        self.pronoun_model: PronounModel | None = None
+        if self.config.pronoun_model is not None:
+            from stance.attribution.pronoun_model import PronounModel
+
+            self.pronoun_model = PronounModel.from_pretrained(self.config.pronoun_model)
 
     def __call__(self, parsed: ParsedText, quotes: list[RawQuote]) -> Resolution:
         return self.predict(parsed, quotes)
@@ -525,7 +547,8 @@ class RuleResolver:
         self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object],
         quoted: list[Span],
     ) -> Cluster | None:
-        if self.ranker is not None and info["gender"] in ("m", "f") and info["number"] == "sg":
+        learned = self.ranker is not None or self.pronoun_model is not None
+        if learned and info["gender"] in ("m", "f") and info["number"] == "sg":
             return self._ranked_antecedent(parsed, clusters, span, info, quoted)
         return self._rule_pronoun_antecedent(parsed, clusters, span, info, quoted)
 
@@ -608,12 +631,19 @@ class RuleResolver:
     def _ranked_antecedent(
         self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object], quoted: list[Span]
     ) -> Cluster | None:
-        """The candidate (speaker cluster or person named in the window) the ranker scores best."""
-        assert self.ranker is not None
+        """The candidate (speaker cluster or person named in the window) the ranker (and the
+        pronoun model, when configured) scores best."""
         cands = self._pronoun_candidates(parsed, clusters, span, info, quoted)
         if not cands:
             return None
-        scores = self.ranker.score([c.features for c in cands])
+        scores = self.ranker.score([c.features for c in cands]) if self.ranker is not None else [0.0] * len(cands)
+        if self.pronoun_model is not None:
+            learned = self.pronoun_model.score([(parsed.text, span, [c.mentions for c in cands])])[0]
+            read = [v for v in learned if v is not None]
+            # a candidate mentioned only before what the model reads gets the mean of the others
+            fill = sum(read) / len(read) if read else 0.0
+            w = self.config.pronoun_weight
+            scores = [s + w * (fill if v is None else v) for s, v in zip(scores, learned, strict=True)]
         best = cands[max(range(len(cands)), key=lambda k: scores[k])]
         if isinstance(best.key, int):
             return clusters[best.key]
@@ -875,6 +905,13 @@ class RuleResolver:
         )
         if not info.get("definite"):
             return self._cataphor(parsed, clusters, span, info) if forward else None
+        if (
+            self.pronoun_model is not None and self.config.pronoun_descriptors != "off"
+            and info["type"] in (SpeakerType.PERSON, SpeakerType.ANONYMOUS) and info.get("number") == "sg"
+        ):
+            learned = self._learned_descriptor(parsed, clusters, span)
+            if learned is not None or self.config.pronoun_descriptors == "decide":
+                return learned
         head = str(info.get("head", ""))
         if head in ARTIFACT_NOUNS and info.get("number") == "sg":
             maker = self._producer(parsed, clusters, span, head)
@@ -911,6 +948,28 @@ class RuleResolver:
                 return max(anon, key=lambda c: c.last)
         return self._cataphor(parsed, clusters, span, info) if forward else None
 
+    def _learned_descriptor(self, parsed: ParsedText, clusters: list[Cluster], span: Span) -> Cluster | None:
+        """The person a definite description refers back to, as the pronoun model reads it: its
+        best candidate when that beats "none of them" (logit 0), else ``None``."""
+        from stance.attribution.ranker import pronoun_candidates
+
+        assert self.pronoun_model is not None
+        cands = pronoun_candidates(
+            parsed, clusters, span, None, self._quoted, self.config.pronoun_window, self._genders,
+            self._prev_cluster(clusters), self._clean, self._same_name, None,
+            is_person=lambda e: self._person_entity(parsed, e),
+        )
+        if not cands:
+            return None
+        learned = self.pronoun_model.score([(parsed.text, span, [c.mentions for c in cands])])[0]
+        present = [(v, k) for k, v in enumerate(learned) if v is not None]
+        if not present or max(present)[0] <= 0:
+            return None
+        best = cands[max(present)[1]]
+        if isinstance(best.key, int):
+            return clusters[best.key]
+        return self._named_cluster(parsed, clusters, best.key)  # type: ignore[arg-type]
+
     def predict(self, parsed: ParsedText, quotes: list[RawQuote]) -> Resolution:
         """Canonical speakers of one document. The per-document state (genders read from the
         text, quotes assigned so far) lives on a shallow copy, so one resolver can serve
@@ -925,6 +984,7 @@ class RuleResolver:
         assignment: list[int] = []
         self._assigned = assignment
         quoted = [sp for rq in quotes if rq.kind != "indirect" for sp in rq.spans]
+        self._quoted = quoted
         self._genders = self._gender_evidence(parsed, quoted)
         self._person_surnames = {
             n.lower().split()[-1] for n in (self._clean(parsed.text[a:b]) for a, b, lab in parsed.ents if lab == "PERSON") if n

@@ -32,6 +32,7 @@ from typing import Any
 
 from stance._nlp import ParsedText, Token, load_spacy
 from stance._spans import RawQuote, Span
+from stance.attribution.pronoun_model import PronounExample
 from stance.attribution.ranker import (
     FEATURES,
     LIBRARY_VERSION,
@@ -202,6 +203,8 @@ class _Recorder(RuleResolver):
         self.chunk, self.aliases = chunk, aliases
         self.by_source = {q.source: k for k, q in enumerate(chunk.quotes) if q.source is not None}
         self.examples: list[Example] = []
+        #: the same pronouns as text, pronoun span and candidates' mentions (for the pronoun model)
+        self.pronoun_examples: list[PronounExample] = []
 
     def _identity(self, c: Cluster) -> str | None:
         if c.named:
@@ -226,6 +229,10 @@ class _Recorder(RuleResolver):
         choice = super()._pronoun_antecedent(parsed, clusters, span, info, quoted)
         ok = choice is not None and self._identity(choice) == gold
         self.examples.append(Example(self.chunk.novel, gold, [c.features for c in cands], labels, ok))
+        self.pronoun_examples.append(PronounExample(
+            parsed.text, span, [list(c.mentions) for c in cands], [c.name for c in cands], [int(v) for v in labels],
+            source="pdnc", doc_id=self.chunk.novel,
+        ))
         return choice
 
 
