@@ -191,13 +191,21 @@ def _speaker_model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speaker-model", default="default", metavar="DIR|default|none",
                         help="pronoun ranker for he/she speakers: the shipped learned one (default), a saved "
                         "directory, or none (the resolver's rules alone)")
+    parser.add_argument("--pronoun-model", default=None, metavar="DIR",
+                        help="a pronoun model trained with `stance train pronouns` whose logit is added to the "
+                        "ranker's score for he/she speakers (default: none)")
+    parser.add_argument("--pronoun-weight", type=float, default=1.0, metavar="W",
+                        help="with --pronoun-model: the weight of its logit (default 1.0)")
 
 
-def resolver_config(value: str) -> Any:
-    """The resolver settings for a ``--speaker-model`` value."""
+def resolver_config(value: str, pronoun_model: str | None = None, pronoun_weight: float = 1.0) -> Any:
+    """The resolver settings for ``--speaker-model``, ``--pronoun-model`` and ``--pronoun-weight`` values."""
     from stance.attribution.resolver import DEFAULT_RANKER, ResolverConfig
 
-    return ResolverConfig(ranker=DEFAULT_RANKER if value == "default" else model_option(value))
+    return ResolverConfig(
+        ranker=DEFAULT_RANKER if value == "default" else model_option(value),
+        pronoun_model=pronoun_model, pronoun_weight=pronoun_weight,
+    )
 
 
 def _screen_option(parser: argparse.ArgumentParser) -> None:
@@ -223,7 +231,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     config: dict[str, Any] = {
         "quote_model": model_option(args.quote_model), "stance_model": model_option(args.stance_model),
-        "stance_screen": args.stance_screen, "precision": args.precision, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model),
+        "stance_screen": args.stance_screen, "precision": args.precision, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model, args.pronoun_model, args.pronoun_weight),
         "device": args.device,
         "parse_processes": args.parse_processes or min(2, os.cpu_count() or 1),
     }
@@ -335,7 +343,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         return 0
     nlp = stance.load(
         quote_model=model_option(args.quote_model), precision=args.precision, dialogue=getattr(args, "dialogue", False),
-        resolver=resolver_config(getattr(args, "speaker_model", "default")),
+        resolver=resolver_config(
+            getattr(args, "speaker_model", "default"), getattr(args, "pronoun_model", None),
+            getattr(args, "pronoun_weight", 1.0),
+        ),
     )
 
     if args.task == "speakers" and args.pdnc:

@@ -292,3 +292,23 @@ def test_descriptor_modes_when_the_model_prefers_none(spacy_nlp: object) -> None
     assert _descriptor_speaker("decide", doubts, spacy_nlp) == "the senator"  # a new speaker
     with pytest.raises(ValueError):
         ResolverConfig(pronoun_descriptors="sometimes")
+
+
+def test_cli_pronoun_model_option(tiny_model: PronounModel, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--pronoun-model DIR --pronoun-weight W`` reach the resolver; a missing directory is one
+    clear error line, no records."""
+    from stance.cli import main, resolver_config
+
+    cfg = resolver_config("default", "some/dir", 0.5)
+    assert (cfg.pronoun_model, cfg.pronoun_weight) == ("some/dir", 0.5)
+    assert resolver_config("none").pronoun_model is None
+    article = tmp_path / "a.txt"
+    article.write_text(TEXT, encoding="utf-8")
+    saved = str(tiny_model.save_pretrained(tmp_path / "pm"))
+    args = ["analyze", str(article), "--quote-model", "none", "--stance-model", "none"]
+    assert main([*args, "--pronoun-model", saved, "--pronoun-weight", "2"]) == 0
+    out, _ = capsys.readouterr()
+    assert len(out.splitlines()) >= 2
+    assert main([*args, "--pronoun-model", str(tmp_path / "missing")]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "pronoun model" in err
