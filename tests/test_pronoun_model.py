@@ -105,7 +105,7 @@ def test_save_load_roundtrip_and_refusals(tiny_model: PronounModel, tmp_path: Pa
     cfg = json.loads((out2 / "config.json").read_text())
     cfg["format_version"] = 99
     (out2 / "config.json").write_text(json.dumps(cfg))
-    with pytest.raises(ModelLoadError, match="format version"):
+    with pytest.raises(ModelLoadError, match="format_version 99"):
         PronounModel.from_pretrained(out2)
 
 

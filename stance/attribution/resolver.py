@@ -644,10 +644,13 @@ class RuleResolver:
             fill = sum(read) / len(read) if read else 0.0
             w = self.config.pronoun_weight
             scores = [s + w * (fill if v is None else v) for s, v in zip(scores, learned, strict=True)]
-        best = cands[max(range(len(cands)), key=lambda k: scores[k])]
-        if isinstance(best.key, int):
-            return clusters[best.key]
-        return self._named_cluster(parsed, clusters, best.key)  # type: ignore[arg-type]
+        return self._candidate_cluster(parsed, clusters, cands[max(range(len(cands)), key=lambda k: scores[k])])
+
+    def _candidate_cluster(self, parsed: ParsedText, clusters: list[Cluster], cand: Candidate) -> Cluster:
+        """The speaker cluster of a ranked candidate: its own, or one made for the person named."""
+        if isinstance(cand.key, int):
+            return clusters[cand.key]
+        return self._named_cluster(parsed, clusters, cand.key)  # type: ignore[arg-type]
 
     def _role_antecedent(self, parsed: ParsedText, clusters: list[Cluster], span: Span, head: str) -> Cluster | None:
         """"the Indiana governor" after "Indiana Gov. Mike Pence" or "Mike Pence, the governor,":
@@ -961,14 +964,10 @@ class RuleResolver:
         )
         if not cands:
             return None
-        learned = self.pronoun_model.score([(parsed.text, span, [c.mentions for c in cands])])[0]
-        present = [(v, k) for k, v in enumerate(learned) if v is not None]
-        if not present or max(present)[0] <= 0:
-            return None
-        best = cands[max(present)[1]]
-        if isinstance(best.key, int):
-            return clusters[best.key]
-        return self._named_cluster(parsed, clusters, best.key)  # type: ignore[arg-type]
+        from stance.attribution.pronoun_model import best_candidate
+
+        best = best_candidate(self.pronoun_model.score([(parsed.text, span, [c.mentions for c in cands])])[0])
+        return None if best is None else self._candidate_cluster(parsed, clusters, cands[best])
 
     def predict(self, parsed: ParsedText, quotes: list[RawQuote]) -> Resolution:
         """Canonical speakers of one document. The per-document state (genders read from the

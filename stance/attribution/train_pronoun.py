@@ -21,7 +21,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stance.attribution.pronoun_model import PronounExample, PronounModel, PronounModelConfig
+from stance.attribution.pronoun_model import (
+    PronounExample,
+    PronounModel,
+    PronounModelConfig,
+    best_candidate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +44,7 @@ def gap_scores(model: PronounModel, root: Path, split: str) -> dict[str, Any]:
     counts = {"all": [0, 0, 0], "m": [0, 0, 0], "f": [0, 0, 0]}  # tp, fp, fn
     for e, sc in zip(rows, scores, strict=True):
         g = "f" if e.text[e.pronoun[0] : e.pronoun[1]].lower() in _FEMININE else "m"
-        best = _best(sc)
+        best = best_candidate(sc)
         for j in range(2):
             pred, gold = best == j, bool(e.labels[j])
             for key in ("all", g):
@@ -57,15 +62,6 @@ def gap_scores(model: PronounModel, root: Path, split: str) -> dict[str, Any]:
     return out
 
 
-def _best(scores: list[float | None], none: float = 0.0) -> int | None:
-    """The best-scored candidate if it beats "none of them" (logit 0), else ``None``."""
-    present = [(v, k) for k, v in enumerate(scores) if v is not None]
-    if not present:
-        return None
-    v, k = max(present)
-    return k if v > none else None
-
-
 def ranking_accuracy(model: PronounModel, examples: list[PronounExample], allow_none: bool = False) -> float:
     """Share of anaphors whose best-scored candidate is an antecedent; with ``allow_none``, "none
     of them" (no candidate above logit 0) is a prediction too, right when no candidate is."""
@@ -73,7 +69,7 @@ def ranking_accuracy(model: PronounModel, examples: list[PronounExample], allow_
     ok = 0
     for e, sc in zip(examples, scores, strict=True):
         if allow_none:
-            best = _best(sc)
+            best = best_candidate(sc)
             ok += (best is None and not any(e.labels)) or (best is not None and e.labels[best] == 1)
             continue
         present = [(v, k) for k, v in enumerate(sc) if v is not None]

