@@ -29,8 +29,7 @@ from stance.targets.train import build_training_data
 
 def _probs(clf: StanceClassifier, examples: list) -> np.ndarray:
     z = clf.logits([e.text for e in examples], [e.target for e in examples], [e.context for e in examples],
-                   batch_size=32, speakers=[e.extras["speaker"] for e in examples],
-                   leads=[e.extras.get("lead") for e in examples])
+                   batch_size=32, speakers=[e.extras["speaker"] for e in examples])
     return torch.softmax(z / clf.config.temperature, -1).numpy()
 
 

@@ -1,6 +1,6 @@
 """What does stance cost per (quote, target) pair? Times the stance stage alone, as the pipeline
 runs it, for the previous default (``benchmarks``: the quote text alone) and the news model
-(``news``: "speaker: quote" plus the paragraph, and the article's lead for a model trained with it), in float32 and (where the CPU computes it
+(``news``: "speaker: quote" plus the paragraph), in float32 and (where the CPU computes it
 natively) bfloat16, on the same quotes and targets, in one run.
 
     python benchmarks/stance_cost.py --data ../shared/data/polnear [--targets 3] [--repeat 5] [--model NAME=DIR ...]
@@ -53,10 +53,10 @@ def main() -> None:
         models.append((name, path, True))
     torch.set_num_threads(args.threads)
 
-    seen: dict[tuple[str, int], tuple[str, str, str, str]] = {}
+    seen: dict[tuple[str, int], tuple[str, str, str]] = {}
     for ex in read_news_stance(default_gold("dev"), args.data):
         text, _, context = ex.as_pair()
-        seen.setdefault((ex.doc, ex.content_start), (ex.quote, text, context, ex.lead))
+        seen.setdefault((ex.doc, ex.content_start), (ex.quote, text, context))
     pairs = list(seen.values())
     targets = TARGETS[: args.targets]
     precisions = ["float32"] + (["bfloat16"] if resolve_precision("auto", "cpu") == "bfloat16" else [])
@@ -69,17 +69,16 @@ def main() -> None:
             clf.precision = precision
             clf.store_in_precision()
             news = clf.config.extra.get("inputs") == "speaker+context"
-            loaded.append((name, clf, [p[1] if news else p[0] for p in pairs], [p[2] for p in pairs] if news else None,
-                           [p[3] for p in pairs] if news and clf.context_lead else None))
+            loaded.append((name, clf, [p[1] if news else p[0] for p in pairs], [p[2] for p in pairs] if news else None))
         # rounds: every model once per round, so a slow spell of a shared machine hits all of them
         best = {name: float("inf") for name, *_ in loaded}
         for _ in range(args.repeat):
-            for name, clf, texts, contexts, leads in loaded:
+            for name, clf, texts, contexts in loaded:
                 t0 = time.perf_counter()
-                clf.predict_grid(texts, targets, contexts, leads=leads)
+                clf.predict_grid(texts, targets, contexts)
                 best[name] = min(best[name], time.perf_counter() - t0)
         base[precision] = best["benchmarks"]
-        for name, clf, *_ in loaded:
+        for name, clf, _, _ in loaded:
             row: dict[str, object] = {
                 "seconds": round(best[name], 2),
                 "ms_per_pair": round(1000 * best[name] / (len(pairs) * len(targets)), 2),

@@ -46,7 +46,7 @@ def main() -> None:
         out[path] = {}
         for split, pairs in sets.items():
             z = clf.logits([e.text for e in pairs], [e.target for e in pairs], [e.context for e in pairs], batch_size=32,
-                           speakers=[e.extras["speaker"] for e in pairs], leads=[e.extras.get("lead") for e in pairs])
+                           speakers=[e.extras["speaker"] for e in pairs])
             pred = [clf.config.labels[i] for i in z.argmax(-1).tolist()]
             counts = Counter(f"{e.label}->{p}" for e, p in zip(pairs, pred, strict=True))
             favor = sum(e.label == "favor" for e in pairs)

@@ -621,9 +621,8 @@ class Pipeline:
         """Every quote of every document against every target, in one batched pass: the model
         reads ``"speaker: quote"`` and the quote's paragraph (the quote cut out) when it was trained
         so, or when ``stance_context`` asks for it (and, for a model with a ``speaker_marker``, is
-        told which targets name the speaker, and, for a model trained with it, the article's lead);
-        the quote text alone otherwise."""
-        from stance.data.news_stance import quote_context, quote_lead
+        told which targets name the speaker); the quote text alone otherwise."""
+        from stance.data.news_stance import quote_context
 
         quotes = [(d, q) for d in docs for q in d.quotes]
         if not quotes:
@@ -633,14 +632,12 @@ class Pipeline:
         if use_context is None:
             use_context = clf.config.extra.get("inputs") == "speaker+context"
         texts = [q.text for _, q in quotes]
-        contexts = speakers = leads = None
+        contexts = speakers = None
         if use_context:
             texts = [f"{q.speaker.name}: {q.text}" if q.speaker.name else q.text for _, q in quotes]
             contexts = [quote_context(d.text, q.start, q.end) for d, q in quotes]
             speakers = [q.speaker.name or None for _, q in quotes]
-            if clf.context_lead:
-                leads = [quote_lead(d.text, q.start, clf.context_lead) for d, q in quotes]
-        scores = clf.predict_grid(texts, list(targets), contexts, speakers=speakers, leads=leads)
+        scores = clf.predict_grid(texts, list(targets), contexts, speakers=speakers)
         it = iter(scores)
         return [
             replace(d, quotes=tuple(replace(q, stance=next(it)) for q in d.quotes)) if d.quotes else d

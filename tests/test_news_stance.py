@@ -21,12 +21,9 @@ from stance.aggregate import speaker_stances
 from stance.data.news_stance import (
     TARGETS,
     annotation_sheet,
-    article_lead,
     article_targets,
-    cut_at_word,
     default_gold,
     paragraph_at,
-    quote_context,
     quote_units,
     read_news_stance,
 )
@@ -138,40 +135,6 @@ def test_paragraph_at(text: str, needle: str, expected: str) -> None:
     assert text[a:b] == expected
 
 
-LEADED = "Kyiv weighs the plan\n\nThe minister spoke. \"No deal,\" she said.\n\n\"Never,\" he said."
-
-
-@pytest.mark.parametrize(
-    ("needle", "lead_chars", "expected"),
-    [
-        ("No deal", 0, 'The minister spoke. " … ," she said.'),  # no lead asked: the paragraph alone
-        ("No deal", 100, 'Kyiv weighs the plan | The minister spoke. " … ," she said.'),
-        ("No deal", 12, 'Kyiv weighs | The minister spoke. " … ," she said.'),  # cut at a word boundary
-        ("Never", 100, 'Kyiv weighs the plan | " … ," he said.'),
-        ("the plan", 100, "Kyiv weighs …"),  # a quote in the first paragraph gets no lead
-    ],
-)
-def test_quote_context_with_the_article_lead(needle: str, lead_chars: int, expected: str) -> None:
-    a = LEADED.index(needle)
-    b = LEADED.index(",", a) if needle != "the plan" else a + len(needle)
-    assert quote_context(LEADED, a, b, lead_chars=lead_chars) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "n", "expected"),
-    [("Kyiv weighs the plan", 100, "Kyiv weighs the plan"), ("Kyiv weighs the plan", 11, "Kyiv weighs"),
-     ("Kyiv weighs the plan", 3, "Kyi"), ("Kyiv", 0, ""), ("", 5, "")],
-)
-def test_cut_at_word(text: str, n: int, expected: str) -> None:
-    assert cut_at_word(text, n) == expected
-
-
-def test_article_lead_skips_leading_blank_lines_and_takes_the_only_paragraph() -> None:
-    assert article_lead("\n\n  Headline here\n\nBody.", 100) == ("Headline here", 17)
-    assert article_lead("One paragraph only.", 100) == ("One paragraph only.", 19)
-    assert article_lead("", 100) == ("", 0)
-
-
 def test_quote_units_and_sheet() -> None:
     s, c, q = _span(ART_A, "she"), _span(ART_A, "said."), _span(ART_A, "It will ruin families,")
     art = PolnearArticle("a", ART_A, (Attribution((s,), (c,), (q,)), Attribution((s,), (c,), ())))
@@ -192,15 +155,6 @@ def test_read_news_stance_joins_text_speaker_and_paragraph(news_dir: Path) -> No
     assert "Senator Mara Vell said" in ex.context and "defended" not in ex.context
     assert ex.as_pair() == ("Mara Vell: It will ruin families,", "Okonkwo", ex.context)
     assert read_news_stance(news_dir / "gold" / "train.jsonl", news_dir / "polnear", context=False)[0].context == ""
-
-
-def test_read_news_stance_keeps_each_quotes_lead(news_dir: Path) -> None:
-    plain = read_news_stance(news_dir / "gold" / "dev.jsonl", news_dir / "polnear")[0]
-    assert plain.lead == "Okonkwo rally draws crowd." and not plain.context.startswith("Okonkwo rally")
-    led = read_news_stance(news_dir / "gold" / "dev.jsonl", news_dir / "polnear", lead_chars=15)[0]
-    assert led.context == "Okonkwo rally | " + plain.context and led.lead == plain.lead
-    ex = read_news_quotes(news_dir, "dev", gold=news_dir / "gold" / "dev.jsonl")[0]
-    assert ex.extras["lead"] == "Okonkwo rally draws crowd."
 
 
 def test_read_news_stance_names_a_missing_article(news_dir: Path, tmp_path: Path) -> None:
@@ -270,53 +224,6 @@ def test_news_evaluator_inputs(news_dir: Path, tiny_clf: object) -> None:  # noq
     assert quote.context is None and quote.text == "We love Okonkwo,"
     with pytest.raises(ValueError, match="inputs"):
         StanceEvaluator("news", news_dir, inputs="everything", gold=gold)
-
-
-def test_news_evaluator_gives_the_lead_only_to_a_model_trained_with_it(news_dir: Path) -> None:
-    seen: list[dict] = []
-
-    class Spy:
-        def __init__(self, lead: int) -> None:
-            self.context_lead = lead
-
-        def predict(self, texts, targets, contexts=None, *, batch_size=32, **kwargs):  # noqa: ANN001, ANN201
-            from stance.document import StanceLabel, StanceScore
-
-            seen.append({"contexts": contexts, **kwargs})
-            return [StanceScore(StanceLabel.FAVOR, 0.9) for _ in texts]
-
-    gold = news_dir / "gold" / "dev.jsonl"
-    StanceEvaluator("news", news_dir, n_boot=0, gold=gold)(Spy(40))
-    StanceEvaluator("news", news_dir, n_boot=0, gold=gold)(Spy(0))
-    StanceEvaluator("news", news_dir, n_boot=0, gold=gold, inputs="speaker")(Spy(40))
-    assert seen[0]["leads"] == ["Okonkwo rally draws crowd."] and "Okonkwo rally" not in seen[0]["contexts"][0]
-    assert "leads" not in seen[1] and "leads" not in seen[2]
-
-
-def test_news_recipe_with_a_lead(news_dir: Path, tiny_base: Path, tmp_path: Path) -> None:  # noqa: F811
-    """``context_lead``: news contexts (train and calibration) start with the article's lead; the
-    model saves it, a model trained from it inherits it, and it reads leads given apart."""
-    from stance.targets.train import build_training_data, saved_context_lead, train
-
-    gold = news_dir / "gold" / "train.jsonl"
-    tr, calib = build_training_data(news_dir, recipe="news", news_gold=gold, news_repeat=1, context_lead=14)
-    news = [e for e in tr + calib if e.dataset == "news"]
-    assert news and all(e.context.startswith("Senator Vell | ") for e in news)
-    out = tmp_path / "m"
-    card = train(news_dir, out, recipe="news", news_gold=gold, epochs=1, batch_size=4, trained_layers=1, max_length=48,
-                 base_model=str(tiny_base), evaluate=False, threads="1", max_steps=1, context_lead=14)
-    assert card["hyperparameters"]["context_lead"] == 14 and saved_context_lead(out) == 14
-    clf = stance.targets.StanceClassifier.from_pretrained(out)
-    assert clf.context_lead == 14 and clf.config.extra["inputs"] == "speaker+context"
-    again = train(news_dir, tmp_path / "m2", recipe="news", news_gold=gold, init=out, epochs=1, batch_size=4,
-                  max_length=48, evaluate=False, threads="1", max_steps=1)
-    assert again["hyperparameters"]["context_lead"] == 14
-    off = train(news_dir, tmp_path / "m3", recipe="news", news_gold=gold, init=out, epochs=1, batch_size=4,
-                max_length=48, evaluate=False, threads="1", max_steps=1, context_lead=0)
-    assert saved_context_lead(tmp_path / "m3") == 0 and off["hyperparameters"]["context_lead"] == 0
-    assert saved_context_lead(tmp_path / "nowhere") == 0
-    with pytest.raises(ValueError, match="context_lead"):
-        train(news_dir, tmp_path / "bad", recipe="news", news_gold=gold, context_lead=-1)
 
 
 def test_news_recipe_trains_on_all_sources(news_dir: Path, tiny_base: Path, tmp_path: Path) -> None:  # noqa: F811

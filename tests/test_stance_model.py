@@ -631,51 +631,6 @@ def test_pipeline_tells_a_marked_model_which_target_is_the_speaker(tiny_base: Pa
     assert unmarked.score != pytest.approx(marked[0].score, abs=1e-6)  # the mark is what made the difference
 
 
-LEAD_ARTICLE = "Kyiv weighs the plan\n\n" + ARTICLE
-
-
-@pytest.fixture()
-def led_clf(tiny_clf: StanceClassifier) -> StanceClassifier:
-    """The tiny model, told it was trained to read a 12-character lead before each context."""
-    from dataclasses import replace
-
-    tiny_clf.config = replace(tiny_clf.config, extra={"inputs": "speaker+context", "context_lead": 12})
-    return tiny_clf
-
-
-def test_model_reads_the_lead_only_when_trained_with_it(led_clf: StanceClassifier, tiny_base: Path) -> None:
-    ctx = ["the paragraph"] * len(TEXTS)
-    leads = ["Kyiv weighs the plan"] * (len(TEXTS) - 1) + [None]
-    composed = ["Kyiv weighs | the paragraph"] * (len(TEXTS) - 1) + ["the paragraph"]
-    assert led_clf.context_lead == 12
-    got = led_clf.probabilities(TEXTS, TARGETS, ctx, leads=leads)
-    assert torch.allclose(got, led_clf.probabilities(TEXTS, TARGETS, composed), atol=1e-6)
-    assert not torch.allclose(got, led_clf.probabilities(TEXTS, TARGETS, ctx), atol=1e-4)  # the lead changed it
-    assert torch.allclose(led_clf.probabilities(TEXTS, TARGETS, None, leads=leads)[:1],
-                          led_clf.probabilities(TEXTS[:1], TARGETS[:1], ["Kyiv weighs"]), atol=1e-6)
-    plain = StanceClassifier(StanceConfig(base_model=str(tiny_base), trained_layers=1, max_length=48))
-    assert plain.context_lead == 0
-    assert torch.allclose(plain.probabilities(TEXTS, TARGETS, ctx, leads=leads), plain.probabilities(TEXTS, TARGETS, ctx))
-    with pytest.raises(ValueError, match="same length"):
-        led_clf.probabilities(TEXTS, TARGETS, ctx, leads=leads[:2])
-
-
-def test_pipeline_gives_the_lead_to_a_model_trained_with_it(led_clf: StanceClassifier, tmp_path: Path) -> None:
-    import stance
-    from stance.data.news_stance import quote_context
-
-    path = led_clf.save_pretrained(tmp_path / "led")
-    nlp = stance.load(quote_model=None, stance_model=str(path), precision="float32")
-    doc = nlp(LEAD_ARTICLE, targets=["the plan"])
-    q = doc.quotes[0]
-    assert q.speaker.name == "Jane Doe"
-    ctx = quote_context(LEAD_ARTICLE, q.start, q.end)
-    want = nlp.stance.predict([f"Jane Doe: {q.text}"], ["the plan"], [f"Kyiv weighs | {ctx}" if ctx else "Kyiv weighs"])[0]
-    assert q.stance["the plan"].score == pytest.approx(want.score, abs=1e-5)
-    without = nlp.stance.predict([f"Jane Doe: {q.text}"], ["the plan"], [ctx])[0]
-    assert without.score != pytest.approx(want.score, abs=1e-6)
-
-
 def test_cli_target_record(tiny_stance_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
@@ -989,26 +944,6 @@ def test_screen_settles_sure_neutral_pairs_and_passes_on_the_rest(screened: Stan
 
     screened.config = replace(screened.config, screen_threshold=1.0)
     assert torch.allclose(screened.probabilities(TEXTS, TARGETS), mine, atol=1e-5)
-
-
-def test_screen_reads_no_lead_and_its_model_does(screened: StanceClassifier) -> None:
-    """A model trained with the article's lead (``context_lead``) behind a screen trained
-    without it: the screen decides on the bare contexts, the model reads the lead."""
-    from dataclasses import replace
-
-    screened.config = replace(screened.config, extra={"context_lead": 12})
-    screen = screened.screen
-    assert screen is not None and screen.context_lead == 0
-    ctx, leads = ["the paragraph"] * len(TEXTS), ["Kyiv weighs the plan"] * len(TEXTS)
-    theirs = screen.probabilities(TEXTS, TARGETS, ctx)
-    mine = torch.softmax(screened._own_logits(TEXTS, TARGETS, ["Kyiv weighs | the paragraph"] * len(TEXTS), 32, None)
-                         / screened.config.temperature, -1)
-    got = screened.probabilities(TEXTS, TARGETS, ctx, leads=leads)
-    neutral = list(screen.config.labels).index("neutral")
-    settled = (theirs.argmax(-1) == neutral) & (theirs[:, neutral] >= screened.config.screen_threshold)
-    assert 0 < int(settled.sum()) < len(TEXTS)
-    assert torch.allclose(got[settled], theirs[settled], atol=1e-5)
-    assert torch.allclose(got[~settled], mine[~settled], atol=1e-5)
 
 
 def test_screen_is_saved_and_loaded_with_its_model(screened: StanceClassifier, tmp_path: Path) -> None:

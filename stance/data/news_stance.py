@@ -33,15 +33,11 @@ __all__ = [
     "TARGETS",
     "NewsStanceExample",
     "QuoteUnit",
-    "article_lead",
     "article_targets",
-    "cut_at_word",
     "paragraph_at",
     "quote_context",
-    "quote_lead",
     "quote_units",
     "read_news_stance",
-    "with_lead",
     "annotation_sheet",
     "default_gold",
     "sample_units",
@@ -143,73 +139,22 @@ def paragraph_at(text: str, offset: int) -> tuple[int, int]:
     return start, end
 
 
-#: the longest lead kept with a news example (:attr:`NewsStanceExample.lead`)
-LEAD_CHARS_MAX = 400
-
-
-def cut_at_word(text: str, max_chars: int) -> str:
-    """``text`` cut at a word boundary to at most ``max_chars`` characters (a single longer word
-    is cut inside).
-
-    >>> cut_at_word("Kyiv studies the plan", 15)
-    'Kyiv studies'
-    """
-    if len(text) <= max_chars:
-        return text
-    if max_chars <= 0:
-        return ""
-    cut = text[: max_chars + 1].rsplit(" ", 1)[0]
-    return (cut if len(cut) <= max_chars else text[:max_chars]).rstrip()
-
-
-def article_lead(text: str, max_chars: int = 150) -> tuple[str, int]:
-    r"""The article's first paragraph (its headline, where it has one), whitespace collapsed and
-    cut at a word boundary to at most ``max_chars`` characters, and where that paragraph ends.
-
-    >>> article_lead("Kyiv studies the plan\n\nBody text.", 60)
-    ('Kyiv studies the plan', 21)
-    """
-    stripped = len(text) - len(text.lstrip())
-    a, b = paragraph_at(text, stripped)
-    return cut_at_word(" ".join(text[a:b].split()), max_chars), b
-
-
-def quote_lead(text: str, start: int, max_chars: int = 150) -> str:
-    """The lead a quote starting at ``start`` is read with (:func:`article_lead`): empty for a
-    quote inside the first paragraph, which its own context already covers."""
-    lead, lead_end = article_lead(text, max_chars)
-    return lead if start >= lead_end else ""
-
-
-def with_lead(lead: str | None, context: str | None) -> str:
-    """``"lead | context"``: how a stance model trained with a lead reads a context."""
-    if lead and context:
-        return f"{lead} | {context}"
-    return lead or context or ""
-
-
-def quote_context(text: str, start: int, end: int, max_chars: int = 400, lead_chars: int = 0) -> str:
+def quote_context(text: str, start: int, end: int, max_chars: int = 400) -> str:
     r"""What the stance model reads around a quote: its paragraph with the quote itself cut out
     (the model reads the quote separately) and marked ``…``, at most ``max_chars // 2``
     characters on each side, whitespace collapsed. Empty when the paragraph is the quote alone.
 
-    With ``lead_chars > 0`` the article's first paragraph (its headline, or its lead; see
-    :func:`article_lead`), at most ``lead_chars`` characters, comes first, followed by `` | ``,
-    so that a quote whose paragraph never names what the article is about can still be read
-    against it; a quote in the first paragraph gets no lead.
-
     >>> t = 'Intro.\n\nThe minister rejected the plan. "No deal," she said.\n\nLater.'
     >>> quote_context(t, t.index("No deal"), t.index(',"'))
     'The minister rejected the plan. " … ," she said.'
-    >>> quote_context(t, t.index("No deal"), t.index(',"'), lead_chars=100)
-    'Intro. | The minister rejected the plan. " … ," she said.'
     """
     pa, pb = paragraph_at(text, start)
     half = max(0, max_chars // 2)
     left = " ".join(text[pa:start][-half:].split()) if half else ""
     right = " ".join(text[end:max(end, pb)][:half].split()) if half else ""
-    around = f"{left} … {right}".strip() if left or right else ""
-    return with_lead(quote_lead(text, start, lead_chars), around) if lead_chars > 0 else around
+    if not left and not right:
+        return ""
+    return f"{left} … {right}".strip()
 
 
 @dataclass(frozen=True)
@@ -258,9 +203,6 @@ class NewsStanceExample:
     content_end: int = 0
     #: the source span as the article writes it ("she", "the official"), "" when there is none
     source: str = ""
-    #: the article's lead as this quote would be read with it (:func:`quote_lead`, at most
-    #: :data:`LEAD_CHARS_MAX` characters; a model trained with a shorter lead cuts it)
-    lead: str = ""
 
     def as_pair(self) -> tuple[str, str, str]:
         """(text, target, context) as the stance model reads them: the speaker leads the text."""
@@ -283,12 +225,10 @@ def read_news_stance(
     split: str | None = None,
     *,
     context: bool = True,
-    lead_chars: int = 0,
 ) -> list[NewsStanceExample]:
     """Join a news-stance gold file (JSONL of offsets and labels) to the PolNeAR texts.
 
-    ``split`` defaults to the ``split`` field of the records; ``lead_chars`` puts the article's
-    lead before each context (:func:`quote_context`). Records whose article is
+    ``split`` defaults to the ``split`` field of the records. Records whose article is
     missing raise ``FileNotFoundError`` naming it, never a silent loss.
     """
     records = [json.loads(line) for line in Path(gold).read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -303,11 +243,10 @@ def read_news_stance(
             raise FileNotFoundError(f"news-stance gold names article {doc!r}, absent from PolNeAR split(s) {sorted(splits)}")
         text = texts[doc]
         a, b = int(r["content_start"]), int(r["content_end"])
-        ctx = quote_context(text, a, b, lead_chars=lead_chars) if context else ""
+        ctx = quote_context(text, a, b) if context else ""
         sa, sb = r.get("source_start"), r.get("source_end")
         source = " ".join(text[sa:sb].split()) if isinstance(sa, int) and isinstance(sb, int) else ""
-        out.append(NewsStanceExample(doc, text[a:b], str(r["target"]), _speaker_text(text, r), ctx, str(r["label"]), a, b, source,
-                                     quote_lead(text, a, LEAD_CHARS_MAX)))
+        out.append(NewsStanceExample(doc, text[a:b], str(r["target"]), _speaker_text(text, r), ctx, str(r["label"]), a, b, source))
     return out
 
 

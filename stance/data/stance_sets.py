@@ -348,24 +348,23 @@ def read_directed_sentiment(data_dir: str | os.PathLike[str] | None = None, spli
 
 
 def read_news_quotes(
-    data_dir: str | os.PathLike[str] | None = None, split: str = "train", *, gold: str | os.PathLike[str] | None = None,
-    lead_chars: int = 0,
+    data_dir: str | os.PathLike[str] | None = None, split: str = "train", *, gold: str | os.PathLike[str] | None = None
 ) -> list[StanceExample]:
     """The project's news-quote stance gold (PolNeAR quotes x targets), text = ``"speaker: quote"``,
     context = the quote's paragraph with the quote cut out (:func:`~stance.data.news_stance.quote_context`). ``gold`` defaults to the shipped file of ``split``
     (``stance/evaluation/gold/polnear_{split}_stance.jsonl``); PolNeAR is read from
-    ``data_dir/polnear``; ``lead_chars > 0`` puts the article's lead (its headline) before each context."""
+    ``data_dir/polnear``."""
     from stance.data.news_stance import default_gold, read_news_stance
 
     _check_split("news", split)
     path = Path(gold) if gold is not None else default_gold(split)
     out = []
-    for ex in read_news_stance(path, _root(data_dir) / "polnear", lead_chars=lead_chars):
+    for ex in read_news_stance(path, _root(data_dir) / "polnear"):
         text, target, context = ex.as_pair()
         out.append(
             StanceExample(text, target, ex.label, "news", split, group=ex.doc, context=context,
                           extras={"doc": ex.doc, "content_start": ex.content_start, "quote": ex.quote, "speaker": ex.speaker,
-                                  "source": ex.source, "lead": ex.lead})
+                                  "source": ex.source})
         )
     return out
 

@@ -358,8 +358,6 @@ class StanceEvaluator:
             # a model told when the speaker is the target; as if resolution failed with "source"
             who = "source" if self.inputs == "source" else "speaker"
             kwargs["speakers"] = [e.extras.get(who) for e in exs]
-        if self.dataset == "news" and self.inputs == "full" and getattr(classifier, "context_lead", False):
-            kwargs["leads"] = [e.extras.get("lead") for e in exs]  # a model trained to read the article's lead
         scores = classifier.predict([e.text for e in exs], [e.target for e in exs], contexts, batch_size=self.batch_size,
                                     **kwargs)
         self.scores = list(scores)

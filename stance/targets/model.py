@@ -423,12 +423,11 @@ class StanceClassifier:
     # ------------------------------------------------------------------ inference
     def encode(
         self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None,
-        speakers: Sequence[str | None] | None = None, leads: Sequence[str | None] | None = None,
+        speakers: Sequence[str | None] | None = None,
     ) -> dict[str, torch.Tensor]:
         """Tokenise pairs for :attr:`net`. Cross reader: segment A = target, segment B = quote
         (+ `` [SEP] `` + context). Quote-once reader: each distinct (quote, context) once, and one
-        target row per pair (see :class:`_Net`). ``leads``: see :meth:`logits`."""
-        contexts = self._with_leads(contexts, leads, len(texts))
+        target row per pair (see :class:`_Net`)."""
         if speakers is not None and self.config.speaker_marker:
             targets = [mark_speaker_target(t, s, self.config.speaker_marker) for t, s in zip(targets, speakers, strict=True)]
         sep = self.tokenizer.sep_token or "|"
@@ -443,25 +442,6 @@ class StanceClassifier:
             padding=True, pad_to_multiple_of=16, return_tensors="pt",
         )
         return {k: v.to(self.device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
-
-    @property
-    def context_lead(self) -> int:
-        """Characters of the article's lead this model reads before a context (0: none; set by
-        training with ``context_lead``, :func:`stance.data.news_stance.quote_context`)."""
-        return int(self.config.extra.get("context_lead", 0) or 0)
-
-    def _with_leads(
-        self, contexts: Sequence[str | None] | None, leads: Sequence[str | None] | None, n: int
-    ) -> Sequence[str | None] | None:
-        """The contexts as this model reads them: each lead (cut to :attr:`context_lead`) before
-        its context, for a model trained so; the contexts unchanged otherwise."""
-        n_lead = self.context_lead
-        if leads is None or n_lead <= 0:
-            return contexts
-        from stance.data.news_stance import cut_at_word, with_lead
-
-        ctx = contexts if contexts is not None else [None] * n
-        return [with_lead(cut_at_word(lead or "", n_lead), c) for lead, c in zip(leads, ctx, strict=True)]
 
     def _encode_quote_once(self, seconds: list[str], targets: list[str]) -> dict[str, torch.Tensor]:
         row: dict[str, int] = {}
@@ -486,32 +466,28 @@ class StanceClassifier:
 
     def logits(
         self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *,
-        batch_size: int = 32, speakers: Sequence[str | None] | None = None, leads: Sequence[str | None] | None = None,
+        batch_size: int = 32, speakers: Sequence[str | None] | None = None,
     ) -> torch.Tensor:
         """Uncalibrated logits ``(n, 3)`` in ``config.labels`` order, batched by length.
-
-        ``leads``: each pair's article lead (:func:`stance.data.news_stance.quote_lead`), read
-        before its context by a model trained with one (:attr:`context_lead`) and ignored by the
-        others, a screen included; pass contexts without the lead then.
 
         With a :attr:`screen`, the screen reads every pair first; a pair it calls neutral with
         calibrated probability at least ``config.screen_threshold`` keeps the screen's logits
         (rescaled to this model's temperature, so :meth:`probabilities` gives the screen's
         calibrated probabilities), and only the others are read by this model."""
         n = len(texts)
-        if any(x is not None and len(x) != n for x in (targets, contexts, speakers, leads)):
-            raise ValueError("texts, targets, contexts, speakers and leads must have the same length")
+        if len(targets) != n or (contexts is not None and len(contexts) != n) or (speakers is not None and len(speakers) != n):
+            raise ValueError("texts, targets, contexts and speakers must have the same length")
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         if self.screen is not None and n:
-            return self._cascade(self.screen, texts, targets, contexts, batch_size, speakers, leads)
-        return self._own_logits(texts, targets, self._with_leads(contexts, leads, n), batch_size, speakers)
+            return self._cascade(self.screen, texts, targets, contexts, batch_size, speakers)
+        return self._own_logits(texts, targets, contexts, batch_size, speakers)
 
     def _cascade(
         self, screen: StanceClassifier, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None, batch_size: int,
-        speakers: Sequence[str | None] | None, leads: Sequence[str | None] | None = None,
+        speakers: Sequence[str | None] | None,
     ) -> torch.Tensor:
-        z = screen.logits(texts, targets, contexts, batch_size=batch_size, speakers=speakers, leads=leads)
+        z = screen.logits(texts, targets, contexts, batch_size=batch_size, speakers=speakers)
         probs = torch.softmax(z / screen.config.temperature, dim=-1)
         neutral = list(screen.config.labels).index("neutral")
         settled = (probs.argmax(-1) == neutral) & (probs[:, neutral] >= self.config.screen_threshold)
@@ -521,9 +497,8 @@ class StanceClassifier:
         out = out[:, order]
         up = (~settled).nonzero().flatten().tolist()
         if up:
-            own = self._with_leads(contexts, leads, len(texts))
             out[up] = self._own_logits(
-                [texts[i] for i in up], [targets[i] for i in up], [own[i] for i in up] if own is not None else None,
+                [texts[i] for i in up], [targets[i] for i in up], [contexts[i] for i in up] if contexts is not None else None,
                 batch_size, [speakers[i] for i in up] if speakers is not None else None,
             )
         self.screen_counts["pairs"] += len(texts)
@@ -579,36 +554,34 @@ class StanceClassifier:
 
     def probabilities(
         self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *,
-        batch_size: int = 32, speakers: Sequence[str | None] | None = None, leads: Sequence[str | None] | None = None,
+        batch_size: int = 32, speakers: Sequence[str | None] | None = None,
     ) -> torch.Tensor:
         """Calibrated probabilities ``(n, 3)`` in ``config.labels`` order."""
-        z = self.logits(texts, targets, contexts, batch_size=batch_size, speakers=speakers, leads=leads)
+        z = self.logits(texts, targets, contexts, batch_size=batch_size, speakers=speakers)
         return torch.softmax(z / self.config.temperature, dim=-1)
 
     def predict(
         self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *,
-        batch_size: int = 32, speakers: Sequence[str | None] | None = None, leads: Sequence[str | None] | None = None,
+        batch_size: int = 32, speakers: Sequence[str | None] | None = None,
     ) -> list[StanceScore]:
         """One :class:`~stance.document.StanceScore` per (text, target[, context]) pair.
-        ``speakers``: each pair's speaker name, for a model with a ``speaker_marker``; ``leads``:
-        each pair's article lead, for a model trained with one (see :meth:`logits`)."""
-        probs = self.probabilities(texts, targets, contexts, batch_size=batch_size, speakers=speakers, leads=leads)
+        ``speakers``: each pair's speaker name, for a model with a ``speaker_marker``."""
+        probs = self.probabilities(texts, targets, contexts, batch_size=batch_size, speakers=speakers)
         best = probs.argmax(dim=-1).tolist()
         return [StanceScore(StanceLabel(self.config.labels[b]), float(probs[i, b])) for i, b in enumerate(best)]
 
     def predict_grid(
         self, texts: Sequence[str], targets: Sequence[str], contexts: Sequence[str | None] | None = None, *,
-        batch_size: int = 32, speakers: Sequence[str | None] | None = None, leads: Sequence[str | None] | None = None,
+        batch_size: int = 32, speakers: Sequence[str | None] | None = None,
     ) -> list[dict[str, StanceScore]]:
         """Score every text against every target: one ``{target: StanceScore}`` per text
-        (``speakers`` and ``leads``: one per text)."""
+        (``speakers``: one per text)."""
         uniq = list(dict.fromkeys(targets))
         flat_t = [t for _ in texts for t in uniq]
         flat_x = [x for x in texts for _ in uniq]
         flat_c = [c for c in contexts for _ in uniq] if contexts is not None else None
         flat_s = [s for s in speakers for _ in uniq] if speakers is not None else None
-        flat_l = [lead for lead in leads for _ in uniq] if leads is not None else None
-        scores = self.predict(flat_x, flat_t, flat_c, batch_size=batch_size, speakers=flat_s, leads=flat_l)
+        scores = self.predict(flat_x, flat_t, flat_c, batch_size=batch_size, speakers=flat_s)
         k = len(uniq)
         return [dict(zip(uniq, scores[i * k : (i + 1) * k], strict=False)) for i in range(len(texts))]
 

@@ -72,23 +72,21 @@ def _group_split(examples: list[StanceExample], share: float, rng: random.Random
 
 def build_training_data(
     data_dir: str | Path, *, seed: int = 0, caps: dict[str, int] | None = None, recipe: str = "benchmarks",
-    news_gold: str | Path | None = None, news_repeat: int = 3, self_repeat: int = 1, context_lead: int = 0,
+    news_gold: str | Path | None = None, news_repeat: int = 3, self_repeat: int = 1,
 ) -> tuple[list[StanceExample], list[StanceExample]]:
     """``(train, calibration)`` example lists (calibration = group-disjoint held-out + SemEval val).
 
     ``recipe="benchmarks"`` is the first shipped model's mix; ``"news"`` adds VAST train, directed
     sentiment and the news-quote gold (see :data:`NEWS_CAPS`). ``self_repeat``: news pairs whose
     speaker is the target (:func:`~stance.targets.model.speaker_names_target`) are seen that many
-    times as often as the others (the guideline's self-reference rule is rare and easy to miss).
-    ``context_lead``: news contexts start with the article's lead, at most that many characters
-    (:func:`~stance.data.news_stance.quote_context`)."""
+    times as often as the others (the guideline's self-reference rule is rare and easy to miss)."""
     if recipe not in RECIPES:
         raise ValueError(f"recipe must be one of {RECIPES}, got {recipe!r}")
     if self_repeat < 1:
         raise ValueError(f"self_repeat must be 1 or more, got {self_repeat}")
     if recipe == "news":
         return _news_training_data(data_dir, seed=seed, caps={**NEWS_CAPS, **(caps or {})}, news_gold=news_gold,
-                                   news_repeat=news_repeat, self_repeat=self_repeat, context_lead=context_lead)
+                                   news_repeat=news_repeat, self_repeat=self_repeat)
     caps = {**DEFAULT_CAPS, **(caps or {})}
     rng = random.Random(seed)
     train: list[StanceExample] = []
@@ -123,7 +121,7 @@ def build_training_data(
 
 def _news_training_data(
     data_dir: str | Path, *, seed: int, caps: dict[str, int], news_gold: str | Path | None, news_repeat: int,
-    self_repeat: int = 1, context_lead: int = 0,
+    self_repeat: int = 1,
 ) -> tuple[list[StanceExample], list[StanceExample]]:
     rng = random.Random(seed)
     train: list[StanceExample] = []
@@ -151,7 +149,7 @@ def _news_training_data(
     rng.shuffle(dse)
     train += [e for e in dse if e.label != "neutral"][: caps["dse_polar"]] + [e for e in dse if e.label == "neutral"][: caps["dse"]]
     if caps["news"] > 0:
-        news = read_news_quotes(data_dir, "train", gold=news_gold, lead_chars=context_lead)
+        news = read_news_quotes(data_dir, "train", gold=news_gold)
         tr, ca = _group_split(news, 0.15, rng)
         calib += ca
         kept = tr[: caps["news"]]
@@ -293,7 +291,6 @@ def train(
     teacher: str | Path | None = None,
     distill_weight: float = 0.5,
     distill_temperature: float = 2.0,
-    context_lead: int | None = None,
 ) -> dict[str, Any]:
     """Train, calibrate, save to ``output`` and (optionally) evaluate; return the model card dict.
 
@@ -311,14 +308,7 @@ def train(
     Hinton et al. 2015): the loss is ``(1 - distill_weight) * CE(gold) + distill_weight * T**2 *
     KL(teacher || student)`` at temperature ``T = distill_temperature``; the teacher reads each pair
     its own way (a cross-encoder teaching a quote-once student).
-    ``context_lead``: news contexts start with the article's lead (its headline), at most that many
-    characters (default: the ``init`` model's, else none); saved as ``config.extra["context_lead"]``
-    so that the pipeline and the evaluator build the same input.
     """
-    if context_lead is None:
-        context_lead = saved_context_lead(init) if init is not None else 0
-    if context_lead < 0:
-        raise ValueError(f"context_lead must be >= 0, got {context_lead}")
     if not 0.0 <= distill_weight <= 1.0:
         raise ValueError(f"distill_weight must be in [0, 1], got {distill_weight}")
     if distill_temperature <= 0:
@@ -329,7 +319,7 @@ def train(
     torch.manual_seed(seed)
     _set_threads(threads)
     train_ex, calib_ex = build_training_data(data_dir, seed=seed, caps=caps, recipe=recipe, news_gold=news_gold,
-                                             news_repeat=news_repeat, self_repeat=self_repeat, context_lead=context_lead)
+                                             news_repeat=news_repeat, self_repeat=self_repeat)
     log.info("training pairs: %d %s", len(train_ex), dict(Counter(e.dataset for e in train_ex)))
     log.info("calibration pairs: %d %s", len(calib_ex), dict(Counter(e.dataset for e in calib_ex)))
     cfg = StanceConfig(trained_layers=trained_layers, max_length=max_length, lora_rank=lora_rank, lora_alpha=lora_alpha)
@@ -442,9 +432,7 @@ def train(
     log.info("temperature %.3f  NLL %.4f -> %.4f  ECE %.4f", temperature, nll_before, nll_after, ece)
     clf.config = replace(clf.config, temperature=temperature)
     if recipe == "news":  # the pipeline reads "speaker: quote" + the paragraph for such a model
-        extra = {k: v for k, v in clf.config.extra.items() if k != "context_lead"}
-        clf.config = replace(clf.config, extra={**extra, "inputs": "speaker+context",
-                                                **({"context_lead": context_lead} if context_lead else {})})
+        clf.config = replace(clf.config, extra={**clf.config.extra, "inputs": "speaker+context"})
     out = clf.save_pretrained(output)
     card: dict[str, Any] = {
         "name": Path(output).name,
@@ -460,7 +448,7 @@ def train(
             "distill_weight": distill_weight if teacher is not None else 0.0,
             "distill_temperature": distill_temperature if teacher is not None else None,
             "epochs": epochs, "batch_size": batch_size, "lr": lr, "head_lr": head_lr, "trained_layers": trained_layers,
-            "news_repeat": news_repeat, "self_repeat": self_repeat, "context_lead": context_lead,
+            "news_repeat": news_repeat, "self_repeat": self_repeat,
             "lora_rank": lora_rank, "lora_alpha": lora_alpha, "base_int8": base_int8,
             "reader": clf.config.reader, "speaker_marker": clf.config.speaker_marker,
             "joint_layers": clf.config.joint_layers, "max_length": max_length, "caps": {**(NEWS_CAPS if recipe == "news" else DEFAULT_CAPS), **(caps or {})}, "stopped_early": stopped_early,
@@ -699,9 +687,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--distill-weight", type=float, default=0.5,
                         help="share of the loss that is the teacher's (KL at --distill-temperature); the rest is the gold's")
     parser.add_argument("--distill-temperature", type=float, default=2.0)
-    parser.add_argument("--context-lead", type=int, default=None, metavar="CHARS",
-                        help="news recipe: each quote's context starts with its article's lead (headline), at most "
-                             "CHARS characters (default: the --init model's, else 0 = none)")
     parser.add_argument("--no-eval", action="store_true")
     parser.add_argument("--no-baseline", action="store_true", help="evaluate the model only, not the zero-shot baseline")
     parser.add_argument("--eval-only", action="store_true", help="evaluate the model in --output and rewrite its card")
@@ -724,17 +709,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         caps=parse_caps(args.cap), recipe=args.recipe, init=args.init, news_gold=args.news_gold,
         news_repeat=args.news_repeat, self_repeat=args.self_repeat, reader=args.reader, speaker_marker=args.speaker_marker,
         joint_layers=args.joint_layers, teacher=args.teacher, distill_weight=args.distill_weight,
-        distill_temperature=args.distill_temperature, context_lead=args.context_lead,
+        distill_temperature=args.distill_temperature,
     )
     return 0
-
-
-def saved_context_lead(model_dir: str | Path) -> int:
-    """The ``context_lead`` a saved stance model was trained with (0 when none)."""
-    path = Path(model_dir) / "config.json"
-    if not path.is_file():
-        return 0
-    return int(json.loads(path.read_text(encoding="utf-8")).get("extra", {}).get("context_lead", 0) or 0)
 
 
 def parse_caps(items: Sequence[str]) -> dict[str, int]:
