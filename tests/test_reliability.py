@@ -132,8 +132,11 @@ def test_resume_after_kill_gives_identical_output(tmp_path: Path, sig: signal.Si
     # the uninterrupted run parses in one process: parse workers must not change the output
     subprocess.run(_analyze_cmd(src, full, "--parse-processes", "1"), check=True, capture_output=True, timeout=300)
     part = tmp_path / "part.jsonl"
+    # the run starts as a shell starts it, with SIGINT at its default: a disposition the test
+    # process inherited (an ignored SIGINT) would otherwise pass to the run and hide the signal
     proc = subprocess.Popen(
-        _analyze_cmd(src, part, "--parse-processes", procs), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        _analyze_cmd(src, part, "--parse-processes", procs), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     progress = Path(str(part) + ".progress")
     deadline = time.monotonic() + 120
