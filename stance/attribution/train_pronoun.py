@@ -72,8 +72,8 @@ def ranking_accuracy(model: PronounModel, examples: list[PronounExample], allow_
             best = best_candidate(sc)
             ok += (best is None and not any(e.labels)) or (best is not None and e.labels[best] == 1)
             continue
-        present = [(v, k) for k, v in enumerate(sc) if v is not None]
-        ok += bool(present) and e.labels[max(present)[1]] == 1
+        best = best_candidate(sc, none=float("-inf"))  # the best candidate read, "none" not an option
+        ok += best is not None and e.labels[best] == 1
     return ok / max(1, len(examples))
 
 

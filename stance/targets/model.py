@@ -39,7 +39,6 @@ __all__ = ["LIBRARY_VERSION", "WEIGHTS_FILE", "StanceClassifier", "StanceConfig"
 LIBRARY_VERSION = __version__
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
-PYPI_BASE = PYPI_MINILM
 _LABELS = ("favor", "against", "neutral")
 #: the two ways a model reads a pair (:attr:`StanceConfig.reader`)
 READERS = ("cross", "quote-once")
@@ -47,7 +46,7 @@ READERS = ("cross", "quote-once")
 
 def default_base() -> str:
     """The base encoder marker for the PyPI all-MiniLM-L6-v2 weights."""
-    return PYPI_BASE
+    return PYPI_MINILM
 
 
 def default_model_dir() -> Path:
@@ -55,12 +54,11 @@ def default_model_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "models" / "stance-minilm"
 
 
-
 @dataclass(frozen=True)
 class StanceConfig:
     """Hyper-parameters and calibration of a :class:`StanceClassifier` (validated)."""
 
-    base_model: str = PYPI_BASE
+    base_model: str = PYPI_MINILM
     labels: tuple[str, ...] = _LABELS
     max_length: int = 160
     trained_layers: int = 2
