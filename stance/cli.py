@@ -175,7 +175,8 @@ def _precision_option(parser: argparse.ArgumentParser, default: str = "auto") ->
     parser.add_argument(
         "--precision", choices=list(PRECISIONS), default=default,
         help=f"model arithmetic: auto (bfloat16 on CPUs with AMX and bf16 GPUs, else float32), float32, "
-             f"bfloat16 (default: {default})",
+             f"bfloat16, int8 (CPU: the quote tagger in int8 through ONNX Runtime, needs "
+             f"pip install 'stance-news[onnx]') (default: {default})",
     )
 
 

@@ -84,8 +84,12 @@ class PipelineConfig:
     :attr:`stance.targets.StanceConfig.screen`); ``False``: every pair is read by the full model.
     ``precision``: arithmetic of the two transformer models at inference — ``"auto"`` (bfloat16
     where the hardware computes it natively: CPUs with AMX, bf16 GPUs; float32 elsewhere),
-    ``"float32"`` (bit-for-bit the numbers in the model cards) or ``"bfloat16"``. On PolNeAR
-    dev bfloat16 changes attribution F1 by under 0.5 points (see the README's speed section).
+    ``"float32"`` (bit-for-bit the numbers in the model cards), ``"bfloat16"``, or ``"int8"``
+    (CPU only: the attribution tagger in int8 through ONNX Runtime, each layer's feed-forward
+    output kept float32, the other models float32; needs ``pip install 'stance-news[onnx]'``; the
+    first load exports and caches it). On PolNeAR dev bfloat16 and int8 change attribution F1
+    by under 0.5 points; int8 makes the default tagger about 1.7x faster where there is no bf16
+    (see docs/speed.md).
     ``prefetch``: in :meth:`Pipeline.pipe`, parse the next batch with spaCy on a worker thread
     while the models run on this one (same output; off: one stage at a time).
     ``parse_processes``: spaCy worker processes for parsing (same output). On 2 cores, 2
@@ -249,6 +253,12 @@ class Pipeline:
         self.config = config or PipelineConfig()
         #: where the transformer models run (``"cpu"``, ``"cuda"``, ``"cuda:1"``): ``config.device`` resolved
         self.device = _resolve_device(self.config.device)
+        if self.config.precision == "int8" and self.config.quote_model is not None:
+            if self.device != "cpu":
+                raise ValueError(f"precision='int8' runs on the CPU, not on {self.device}; use 'auto' or 'bfloat16' there")
+            from stance._onnx import require_onnx
+
+            require_onnx()  # the optional packages, checked now rather than at the first document
         self._extractor: RuleExtractor | HybridExtractor | None = None
         self._stance: Any = None  # a stance.targets.StanceClassifier once loaded
         _check_quote_model_parts(self.config.quote_model)
@@ -282,6 +292,8 @@ class Pipeline:
                 tagger = AttributionTagger.from_pretrained(path).merge_adapters().to(self.device)
                 tagger.precision = resolve_precision(self.config.precision, tagger.device)
                 store_in_precision(tagger.model, tagger.precision, tagger.device)
+                if self.config.precision == "int8":
+                    tagger.quantize_int8(release=True)  # the session holds the weights it needs
                 linker = RelationLinker.from_pretrained(path) if RelationLinker.exists(path) else None
                 if linker is None:
                     logger.info(

@@ -24,7 +24,7 @@ TEXTS = [
 
 @pytest.mark.parametrize(
     ("asked", "expected"),
-    [("float32", "float32"), ("bfloat16", "bfloat16")],
+    [("float32", "float32"), ("bfloat16", "bfloat16"), ("int8", "float32")],
 )
 def test_explicit_precision_is_kept(asked: str, expected: str) -> None:
     assert resolve_precision(asked, "cpu") == expected
@@ -56,7 +56,7 @@ def test_autocast_runs_linear_layers_in_the_asked_precision() -> None:
         assert layer(x).dtype == torch.bfloat16
     with autocast("float32"):
         assert layer(x).dtype == torch.float32
-    assert set(PRECISIONS) == {"auto", "float32", "bfloat16"}
+    assert set(PRECISIONS) == {"auto", "float32", "bfloat16", "int8"}
 
 
 def test_tagger_forward_uses_its_precision(tiny_tagger_dir: str) -> None:

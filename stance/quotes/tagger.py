@@ -490,6 +490,9 @@ class AttributionTagger:
         self.device = torch.device("cpu")
         #: inference precision (see :data:`stance._encoder.PRECISIONS`); training is unaffected
         self.precision = "float32"
+        #: what runs the network at inference instead of :attr:`model`, when set: the int8
+        #: ONNX Runtime session of :meth:`quantize_int8`
+        self.runner: Any = None
         self._set_trainable()
 
     # -- parameters -------------------------------------------------------------------------
@@ -526,9 +529,35 @@ class AttributionTagger:
         return self
 
     def to(self, device: str | torch.device) -> AttributionTagger:
+        self._check_weights("move it")
         self.device = torch.device(device)
         self.model.to(self.device)
+        if self.device.type != "cpu":
+            self.runner = None  # the int8 session runs on the CPU only
         return self
+
+    def quantize_int8(
+        self, cache_dir: str | os.PathLike[str] | None = None, *, release: bool = False
+    ) -> AttributionTagger:
+        """Run inference in int8 through ONNX Runtime (CPU; ``precision="int8"`` of
+        :func:`stance.load`): the network is exported and quantised once and cached, each
+        layer's feed-forward output kept in float32 (see :mod:`stance._onnx`). Merge adapters
+        first. ``release``: free the torch weights afterwards (the pipeline does: the session
+        holds its own copy), after which this tagger can only predict, not train, move or save.
+        Needs ``pip install 'stance-news[onnx]'``."""
+        from stance._onnx import int8_runner
+
+        if self.device.type != "cpu":
+            raise ValueError(f"int8 runs on the CPU; this tagger is on {self.device}")
+        self.precision = "float32"
+        self.runner = int8_runner(self.model, cache_dir=cache_dir)
+        if release:
+            self.model.to("meta")  # storage freed; shapes kept
+        return self
+
+    def _check_weights(self, what: str) -> None:
+        if any(p.is_meta for p in self.model.parameters()):
+            raise RuntimeError(f"cannot {what}: this tagger's torch weights were released for int8 inference")
 
     # -- persistence ------------------------------------------------------------------------
 
@@ -538,6 +567,7 @@ class AttributionTagger:
         """Write ``tagger.safetensors`` (fp16, trained parts only) and ``config.json``."""
         from safetensors.torch import save_file
 
+        self._check_weights("save it")
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
         state = {
@@ -693,7 +723,7 @@ class AttributionTagger:
                 check_deadline()  # the document's time budget (PipelineConfig.doc_timeout)
                 chunks = [encoded[jobs[j][0]]["ids"][jobs[j][1] : jobs[j][2]] for j in batch]
                 ids, mask = self._batch(chunks)
-                logits = self.model(ids.to(self.device), mask.to(self.device))
+                logits = (self.runner or self.model)(ids.to(self.device), mask.to(self.device))
                 logp = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
                 for row, j in enumerate(batch):
                     d, s, t = jobs[j]
