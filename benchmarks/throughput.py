@@ -40,6 +40,7 @@ import torch
 from _proc import tree_pss_mb
 
 import stance
+from stance._encoder import PRECISIONS
 from stance.data.polnear import read_polnear
 
 #: stance targets for PolNeAR (US politics, 2016); any three would do
@@ -172,6 +173,13 @@ def run_matrix(args: argparse.Namespace, texts: list[str], targets: list[str]) -
     from stance._encoder import resolve_precision
 
     precisions = ["float32"] + (["bfloat16"] if resolve_precision("auto", "cpu") == "bfloat16" else [])
+    try:  # precision="int8" (ONNX Runtime) where the optional packages are installed
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+
+        precisions.append("int8")
+    except ImportError:
+        pass
     rows = []
     for quote_model in ("none", "fast", "default"):
         for precision in precisions if quote_model != "none" else ["float32"]:
@@ -210,7 +218,7 @@ def main() -> int:
     ap.add_argument("--quote-model", default="default", help="default (= accurate, MPNet), fast (MiniLM), a model directory, or none (rules only)")
     ap.add_argument("--target", action="append", default=None,
                     help=f"stance target (repeatable; default: {', '.join(DEFAULT_TARGETS)}); --target '' for none")
-    ap.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
+    ap.add_argument("--precision", default="auto", choices=list(PRECISIONS))
     ap.add_argument("--no-prefetch", action="store_true", help="parse and run the models one after the other")
     ap.add_argument("--parse-processes", type=int, default=1, help="spaCy worker processes")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
@@ -220,8 +228,8 @@ def main() -> int:
     ap.add_argument("--peer-nli", default=None, metavar="DIR", help="a local NLI checkpoint for the zero-shot peer")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--matrix", action="store_true",
-                    help="one table: rules, fast and default (accurate) quote models x float32 and (where the CPU "
-                    "computes it natively) bfloat16, each with stance toward the targets, beside textacy, in one run")
+                    help="one table: rules, fast and default (accurate) quote models x float32, int8 (with "
+                    "onnxruntime installed) and (where the CPU computes it natively) bfloat16, each with stance toward the targets, beside textacy, in one run")
     args = ap.parse_args()
 
     if args.threads:
