@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from test_speed_options import TEXTS as SPEED_TEXTS
 
 import stance
 from stance.cli import main
@@ -18,13 +19,7 @@ from stance.quotes.tagger import AttributionTagger
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-TEXTS = [
-    '"We will not give up," Jane Doe said. The Kremlin said it had nothing to say.',
-    '"A," she said. "B is here now," she added.',
-    "",
-    "No quotes in this one at all.",
-    'John Smith, the mayor, said the bridge would open in May. "It is late," he added.',
-]
+TEXTS = SPEED_TEXTS[:5]  # a quote-rich one, pronouns, a blank, none, an apposition
 
 
 @pytest.fixture(autouse=True)
