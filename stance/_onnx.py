@@ -161,7 +161,13 @@ def int8_runner(model: Any, *, cache_dir: str | os.PathLike[str] | None = None, 
     path = root / f"tagger-{_fingerprint(model)}.int8.onnx"
     if not path.is_file():
         logger.info("exporting the tagger to ONNX and quantising it to int8 (once per machine): %s", path)
-        _export_int8(model, path)
+        try:
+            _export_int8(model, path)
+        except OSError as err:
+            raise OSError(
+                f"cannot write the int8 tagger under {root} ({err}); set STANCE_CACHE (or pass "
+                "cache_dir) to a writable directory"
+            ) from err
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or torch.get_num_threads()
     options.inter_op_num_threads = 1

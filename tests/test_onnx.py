@@ -140,3 +140,10 @@ def test_the_export_keeps_onnxruntime_advice_out_of_the_users_log(
     assert any("exporting the tagger" in r.getMessage() for r in caplog.records)  # ours stays
     logging.getLogger().warning("after the export")  # the root logger's filter is gone again
     assert caplog.records[-1].getMessage() == "after the export"
+
+
+def test_an_unwritable_cache_says_where_to_write(tiny_tagger_dir: str, tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory", encoding="utf-8")
+    with pytest.raises(OSError, match="STANCE_CACHE"):
+        AttributionTagger.from_pretrained(tiny_tagger_dir).quantize_int8(cache_dir=blocked / "onnx")
