@@ -88,7 +88,7 @@ class PipelineConfig:
     (CPU only: the attribution tagger in int8 through ONNX Runtime, each layer's feed-forward
     output kept float32, the other models float32; needs ``pip install 'stance-news[onnx]'``; the
     first load exports and caches it). On PolNeAR dev bfloat16 and int8 change attribution F1
-    by under 0.5 points; int8 makes the default tagger about 1.7x faster where there is no bf16
+    by under 0.5 points; int8 takes a third off the default tagger's time where there is no bf16
     (see docs/speed.md).
     ``prefetch``: in :meth:`Pipeline.pipe`, parse the next batch with spaCy on a worker thread
     while the models run on this one (same output; off: one stage at a time).
