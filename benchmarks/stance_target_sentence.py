@@ -60,8 +60,8 @@ def main() -> None:
                 context = f"{found} … {e.context}".strip()
         reached.append(context)
     out: dict[str, object] = {"split": args.split, "pairs": len(examples)}
+    pairs = [e.as_pair() for e in examples]
     for name, contexts in (("paragraph", [e.context for e in examples]), ("target_sentence", reached)):
-        pairs = [e.as_pair() for e in examples]
         probs = clf.probabilities([p[0] for p in pairs], [p[1] for p in pairs], contexts,
                                   speakers=[e.speaker or None for e in examples])
         pred = [labels[i] for i in probs.argmax(dim=-1).tolist()]

@@ -41,6 +41,7 @@ from _proc import tree_pss_mb
 
 import stance
 from stance._encoder import PRECISIONS
+from stance._onnx import require_onnx
 from stance.data.polnear import read_polnear
 
 #: stance targets for PolNeAR (US politics, 2016); any three would do
@@ -174,9 +175,7 @@ def run_matrix(args: argparse.Namespace, texts: list[str], targets: list[str]) -
 
     precisions = ["float32"] + (["bfloat16"] if resolve_precision("auto", "cpu") == "bfloat16" else [])
     try:  # precision="int8" (ONNX Runtime) where the optional packages are installed
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-
+        require_onnx()
         precisions.append("int8")
     except ImportError:
         pass

@@ -108,7 +108,7 @@ def _fingerprint(model: Any) -> str:
     h = hashlib.sha256(f"{_RECIPE}|{torch.__version__}|{onnxruntime.__version__}".encode())
     for name, tensor in sorted(model.state_dict().items()):
         h.update(name.encode())
-        h.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+        h.update(memoryview(tensor.detach().to("cpu", torch.float32).contiguous().numpy()))  # no copy
     return h.hexdigest()[:24]
 
 
