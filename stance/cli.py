@@ -394,6 +394,7 @@ _TRAINERS = {
     "pronouns": "stance.attribution.train_pronoun",
     "speakers": "stance.attribution.train_ranker",
     "stance": "stance.targets.train",
+    "teacher-labels": "stance.quotes.distill",
 }
 
 

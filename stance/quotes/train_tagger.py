@@ -200,6 +200,68 @@ def build_windows(
     return out
 
 
+def build_distill_windows(
+    tagger: AttributionTagger,
+    articles: Sequence[PolnearArticle],
+    unlabelled: Sequence[tuple[str, str]],
+    teacher_cache: str | os.PathLike[str],
+    overlap: int,
+    temperature: float,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Training windows ``(ids, gold labels, teacher distributions)``: the gold is -100 (no
+    loss) on ``unlabelled`` text; the teacher's distributions come from ``teacher_cache``
+    (:mod:`stance.quotes.distill`), projected onto this tagger's word pieces."""
+    from stance.quotes.distill import project_soft_labels, read_index, read_teacher_labels
+
+    taught = read_index(teacher_cache)["teacher"] or {}
+    if taught.get("labels") != list(tagger.config.labels):
+        raise ValueError(
+            f"the teacher's labels {taught.get('labels')} differ from the student's {list(tagger.config.labels)}"
+        )
+    docs = [(f"polnear:{a.id}", a.text) for a in articles] + list(unlabelled)
+    teacher = read_teacher_labels(teacher_cache, docs)
+    enc = tagger.encode([t for _, t in docs])
+    out = []
+    for k, (e, (t_off, t_logp)) in enumerate(zip(enc, teacher, strict=True)):
+        if k < len(articles):
+            gold = token_labels(tagger, articles[k], e["offsets"])
+        else:
+            gold = np.full(len(e["ids"]), -100, dtype=np.int64)
+        soft = project_soft_labels(t_off, t_logp, e["offsets"], tagger.config.labels, temperature)
+        for s, t in tagger.window_inputs(len(e["ids"]), stride=overlap):
+            if t > s:
+                out.append((e["ids"][s:t], gold[s:t], soft[s:t]))
+    return out
+
+
+def distill_loss(
+    logits: torch.Tensor, labels: torch.Tensor, soft: torch.Tensor, weight: float, temperature: float
+) -> torch.Tensor:
+    """``(1 - weight) * CE(gold) + weight * T² * KL(soft || softmax(logits / T))``, each term a
+    mean over the word pieces that have it (gold: labels other than -100; teacher: rows of
+    ``soft`` that sum to 1). A batch without gold has the teacher term only.
+
+    >>> z = torch.zeros(1, 2, 3); y = torch.tensor([[0, -100]]); p = torch.full((1, 2, 3), 1 / 3)
+    >>> round(float(distill_loss(z, y, p, 0.5, 1.0)), 4)  # CE ln 3 halved, KL 0
+    0.5493
+    """
+    k = logits.shape[-1]
+    flat = logits.reshape(-1, k).float()
+    gold = labels.reshape(-1)
+    has_gold = gold != -100
+    ce = torch.nn.functional.cross_entropy(flat[has_gold], gold[has_gold]) if bool(has_gold.any()) else flat.sum() * 0.0
+    target = soft.reshape(-1, k)
+    has_soft = target.sum(-1) > 0.5
+    if not bool(has_soft.any()):
+        return ce
+    logq = torch.log_softmax(flat[has_soft] / temperature, dim=-1)
+    t = target[has_soft]
+    kl = (t * (torch.log(t.clamp_min(1e-8)) - logq)).sum(-1).mean() * temperature**2
+    if not bool(has_gold.any()):
+        return kl
+    return (1.0 - weight) * ce + weight * kl
+
+
 # --------------------------------------------------------------------------------------------
 # training
 
@@ -508,8 +570,23 @@ def train(
     device: str = "cpu",
     base_int8: bool = False,
     tf32: bool = False,
+    init: str | os.PathLike[str] | None = None,
+    teacher_cache: str | os.PathLike[str] | None = None,
+    distill_weight: float = 0.5,
+    distill_temperature: float = 1.0,
+    unlabelled_data: str | os.PathLike[str] | None = None,
+    unlabelled_docs: int = 0,
 ) -> dict[str, Any]:
     """Train, keep the best epoch by mean dev exact F1, save it to ``output_dir``.
+
+    Distillation (issue #22): ``teacher_cache`` is a directory written by
+    :mod:`stance.quotes.distill` holding a teacher tagger's per-token distributions over the
+    PolNeAR train articles and ``unlabelled_docs`` FNC-1 train bodies from ``unlabelled_data``
+    (drawn with ``seed`` 0, as the labelling command drew them). The loss is then
+    ``(1 - distill_weight) * cross-entropy on the gold labels + distill_weight * T² * KL(teacher_T
+    || student_T)`` with ``T = distill_temperature``; unlabelled text has the second term only.
+    ``init`` starts from a saved tagger (its configuration replaces ``config``), e.g. the MiniLM
+    tagger being improved.
 
     ``device`` is where training and the dev evaluations run (``"cpu"``, ``"cuda"``, or
     ``"auto"`` for a GPU where there is one); dev scoring stays float32 everywhere.
@@ -568,15 +645,31 @@ def _train(
     check_optimism: bool,
     device: str,
     base_int8: bool,
+    init: str | os.PathLike[str] | None,
+    teacher_cache: str | os.PathLike[str] | None,
+    distill_weight: float,
+    distill_temperature: float,
+    unlabelled_data: str | os.PathLike[str] | None,
+    unlabelled_docs: int,
 ) -> dict[str, Any]:
+    if not 0.0 <= distill_weight <= 1.0:
+        raise ValueError(f"distill_weight must be in [0, 1], not {distill_weight}")
+    if distill_temperature <= 0:
+        raise ValueError(f"distill_temperature must be > 0, not {distill_temperature}")
+    if unlabelled_docs and teacher_cache is None:
+        raise ValueError("unlabelled documents are only used with a teacher (teacher_cache)")
     t_start = time.time()
     dev = resolve_device(device)
     set_seed(seed)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else out / "checkpoints"
-    config = config or TaggerConfig()
-    tagger = AttributionTagger(config)
+    if init is not None:
+        tagger = AttributionTagger.from_pretrained(init, encoder=config.encoder if config else None)
+        config = tagger.config
+    else:
+        config = config or TaggerConfig()
+        tagger = AttributionTagger(config)
     if base_int8:
         logger.info("int8 round trip of %d base weights", int8_roundtrip_(tagger.model.encoder))
     tagger.to(dev)
@@ -587,7 +680,20 @@ def _train(
         train_docs = sorted(rng.sample(train_docs, max_train_docs), key=lambda a: a.id)
     if max_dev_docs is not None:
         dev_docs = dev_docs[:max_dev_docs]
-    windows = build_windows(tagger, train_docs, train_overlap)
+    unlabelled: list[tuple[str, str]] = []
+    windows: list[Any]
+    if teacher_cache is not None:
+        from stance.quotes.distill import unlabelled_news
+
+        if unlabelled_docs:
+            if unlabelled_data is None:
+                raise ValueError("unlabelled_docs needs unlabelled_data (the directory holding fnc1/)")
+            unlabelled = unlabelled_news(unlabelled_data, unlabelled_docs)
+        windows = build_distill_windows(
+            tagger, train_docs, unlabelled, teacher_cache, train_overlap, distill_temperature
+        )
+    else:
+        windows = build_windows(tagger, train_docs, train_overlap)
     n_tokens = sum(len(w[0]) for w in windows)
     logger.info(
         "train: %d docs, %d windows, %d word pieces; dev: %d docs",
@@ -649,7 +755,14 @@ def _train(
                 lab = windows[i][1]
                 labels[r, 1 : len(lab) + 1] = torch.from_numpy(lab)
             logits = model(ids.to(dev), mask.to(dev))
-            loss = loss_fn(logits.view(-1, logits.shape[-1]), labels.view(-1).to(dev))
+            if teacher_cache is None:
+                loss = loss_fn(logits.view(-1, logits.shape[-1]), labels.view(-1).to(dev))
+            else:
+                soft = torch.zeros(logits.shape, dtype=torch.float32)
+                for r, i in enumerate(idx):
+                    sl = windows[i][2]
+                    soft[r, 1 : len(sl) + 1] = torch.from_numpy(sl)
+                loss = distill_loss(logits, labels.to(dev), soft.to(dev), distill_weight, distill_temperature)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], 1.0)
@@ -727,6 +840,16 @@ def _train(
             "device": device_name(dev),
             "base_int8": base_int8,
             "tf32": bool(torch.backends.cuda.matmul.allow_tf32),
+            "init": str(init) if init is not None else None,
+            "distillation": None
+            if teacher_cache is None
+            else {
+                "teacher_cache": str(teacher_cache),
+                "weight": distill_weight,
+                "temperature": distill_temperature,
+                "unlabelled_docs": len(unlabelled),
+                "unlabelled_source": "FNC-1 train bodies (seeded sample)" if unlabelled else None,
+            },
             "tagger_config": config.to_dict(),
         },
         "selected_epoch": best["epoch"],
@@ -794,6 +917,16 @@ def write_model_card(out: Path, card: dict[str, Any]) -> None:
     inf = card.get("inference", {})
     art = card.get("artefact", {})
     notes = "".join(f"\n{n}\n" for n in card.get("notes", []))
+    dist = card["hyperparameters"].get("distillation")
+    if dist:
+        notes = (
+            f"\n**Distilled** from a teacher tagger, starting from `{card['hyperparameters'].get('init')}`: the loss is "
+            f"{1 - dist['weight']:g} × cross-entropy on the gold labels + {dist['weight']:g} × T² × KL(teacher ‖ student) at "
+            f"temperature T = {dist['temperature']:g}, the teacher's per-token distributions read from `{dist['teacher_cache']}` "
+            f"(written by `python -m stance.quotes.distill`, projected onto this tokeniser), over the PolNeAR train "
+            f"articles and {dist['unlabelled_docs']} news texts without gold ({dist['unlabelled_source'] or 'none'}), "
+            "which have the teacher term only.\n" + notes
+        )
     layers = tuned.get("train_layers", 0)
     stored = (
         f"low-rank adapters (LoRA, rank {tuned['lora_rank']}) on every linear layer of the top "
@@ -885,6 +1018,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="on a CUDA GPU, let float32 matrix products use TF32 tensor cores (faster; no effect on a CPU)",
     )
     ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument("--head-lr", type=float, default=1e-3, help="learning rate of the classification head")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument(
@@ -905,6 +1039,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=None,
         help="stop after this many optimiser steps (the schedule still spans --epochs)",
+    )
+    ap.add_argument(
+        "--init", default=None, metavar="DIR",
+        help="start from this saved tagger (its settings replace --max-length, --train-layers, ...)",
+    )
+    ap.add_argument(
+        "--teacher-cache", default=None, metavar="DIR",
+        help="distil: a teacher's labels written by `python -m stance.quotes.distill` (see its --help)",
+    )
+    ap.add_argument("--distill-weight", type=float, default=0.5, help="weight of the teacher term (0-1)")
+    ap.add_argument("--distill-temperature", type=float, default=1.0, help="softmax temperature of both sides")
+    ap.add_argument(
+        "--unlabelled-data", default=None, metavar="DIR",
+        help="the data directory holding fnc1/ (its train bodies, labelled by the teacher only)",
+    )
+    ap.add_argument(
+        "--unlabelled-docs", type=int, default=0,
+        help="how many FNC-1 train bodies the teacher cache holds (the labelling command's --fnc1-bodies)",
     )
     ap.add_argument("--no-tune", action="store_true", help="keep the default decoding settings")
     ap.add_argument(
@@ -966,6 +1118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_dev_docs=args.max_dev_docs,
         config=cfg,
         lr=args.lr,
+        head_lr=args.head_lr,
         train_batch_size=args.batch_size,
         threads=args.threads,
         checkpoint_dir=args.checkpoint_dir,
@@ -977,6 +1130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         device=args.device,
         base_int8=args.base_int8,
         tf32=args.tf32,
+        init=args.init,
+        teacher_cache=args.teacher_cache,
+        distill_weight=args.distill_weight,
+        distill_temperature=args.distill_temperature,
+        unlabelled_data=args.unlabelled_data,
+        unlabelled_docs=args.unlabelled_docs,
     )
     logger.info("done: %s", format_scores(card["dev_metrics"]))
     return _train_linker(args)
