@@ -101,6 +101,15 @@ def test_teacher_cache_roundtrip_resume_and_refusals(tiny_encoder: str, tmp_path
     assert read_teacher_labels(tmp_path / "c", changed)[0][0].shape[0] > got[0][0].shape[0]
     with pytest.raises(KeyError, match="not in the teacher cache"):
         read_teacher_labels(tmp_path / "c", docs)  # "a" now holds the changed text
+    # every document of a shard scored again, then a new one: no shard still read is overwritten
+    fresh = tmp_path / "f"
+    label_with_teacher(teacher, docs, fresh, teacher_id="T1", shard_size=2)  # a, b -> 0; c -> 1
+    again = [("a", "A new a."), ("b", "A new b.")]
+    label_with_teacher(teacher, again, fresh, teacher_id="T1")  # a, b -> 2
+    label_with_teacher(teacher, [("d", "D.")], fresh, teacher_id="T1")
+    got = read_teacher_labels(fresh, [*again, docs[2], ("d", "D.")])
+    for (off, _), text in zip(got, ["A new a.", "A new b.", docs[2][1], "D."], strict=True):
+        np.testing.assert_array_equal(off, real([text])[0]["offsets"])
     with pytest.raises(ValueError, match="another teacher"):
         label_with_teacher(teacher, docs, tmp_path / "c", teacher_id="T2")
     assert read_index(tmp_path / "empty") == {"format": 1, "teacher": None, "docs": {}}

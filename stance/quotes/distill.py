@@ -85,7 +85,9 @@ def label_with_teacher(
         raise ValueError(f"{out} holds another teacher's labels ({index['teacher']}); use a new directory")
     todo = [(d, t) for d, t in docs if index["docs"].get(d, {}).get("sha256") != _sha(t)]
     logger.info("teacher labels: %d of %d documents to score", len(todo), len(docs))
-    shard = len({v["shard"] for v in index["docs"].values()})
+    # a new number for every shard written: a re-scored document points to its new shard, and
+    # the shards of earlier runs (some rows perhaps no longer referenced) are never overwritten
+    shard = 1 + max((int(v["shard"]) for v in index["docs"].values()), default=-1)
     t0 = time.time()
     for s in range(0, len(todo), shard_size):
         part = todo[s : s + shard_size]
@@ -184,13 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     import torch
 
+    from stance._encoder import resolve_device
     from stance.data.polnear import read_polnear
     from stance.quotes.tagger import AttributionTagger
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from stance._encoder import resolve_device
-
     teacher = AttributionTagger.from_pretrained(args.teacher).merge_adapters().to(resolve_device(args.device))
     meta = json.loads((Path(args.teacher) / "config.json").read_text(encoding="utf-8"))
     if args.precision == "int8":
