@@ -696,8 +696,9 @@ def _train(
         windows = build_windows(tagger, train_docs, train_overlap)
     n_tokens = sum(len(w[0]) for w in windows)
     logger.info(
-        "train: %d docs, %d windows, %d word pieces; dev: %d docs",
+        "train: %d docs (+ %d without gold), %d windows, %d word pieces; dev: %d docs",
         len(train_docs),
+        len(unlabelled),
         len(windows),
         n_tokens,
         len(dev_docs),
