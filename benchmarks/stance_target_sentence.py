@@ -24,7 +24,7 @@ from collections import Counter
 import stance
 from stance.data.news_stance import default_gold, paragraph_at, read_news_stance, target_named
 from stance.data.polnear import read_polnear
-from stance.evaluation.stance_metrics import class_f1
+from stance.evaluation.stance_metrics import class_f1, macro_f1
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"'\u201d\u2019]?|\n|$)")
 
@@ -66,7 +66,7 @@ def main() -> None:
                                   speakers=[e.speaker or None for e in examples])
         pred = [labels[i] for i in probs.argmax(dim=-1).tolist()]
         f1 = {k: class_f1(gold=gold, pred=pred, label=k) for k in labels}
-        row: dict[str, object] = {"macro_f1": round(100 * sum(f1.values()) / len(f1), 1),
+        row: dict[str, object] = {"macro_f1": round(100 * macro_f1(gold=gold, pred=pred, labels=labels), 1),
                                   **{f"f1_{k}": round(100 * v, 1) for k, v in f1.items()}}
         if name == "target_sentence":
             changed = [i for i, (c, e) in enumerate(zip(contexts, examples, strict=True)) if c != e.context]

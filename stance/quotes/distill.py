@@ -52,8 +52,8 @@ def unlabelled_news(data_dir: str | os.PathLike[str], n: int, seed: int = 0) -> 
     if n <= 0:
         return []
     bodies = read_fnc1_bodies(data_dir, "train")
-    ids = sorted(bodies, key=lambda k: int(k) if k.isdigit() else k)
-    picked = sorted(random.Random(seed).sample(ids, min(n, len(ids))), key=ids.index)
+    ids = sorted(bodies, key=lambda k: (len(k), k))  # numeric ids in numeric order
+    picked = sorted(random.Random(seed).sample(ids, min(n, len(ids))), key=lambda k: (len(k), k))
     return [(f"fnc1:{k}", bodies[k]) for k in picked if bodies[k].strip()]
 
 
