@@ -140,6 +140,12 @@ def test_named_speaker_forms(nlp: stance.Pipeline, text: str, name: str) -> None
         ('"It is late," said Miss Bingley.\n\n"It is not late at all," said Mr. Bingley.', ["Miss Bingley", "Mr. Bingley"]),
         # a bare surname joins the latest person so named
         ("Mrs. Bennet said that it was early. Bennet said that it was late.", ["Mrs. Bennet", "Mrs. Bennet"]),
+        # names written family name first: "Mr. Xu" is the one earlier person whose name starts "Xu"
+        ("Foreign Minister Xu Liwen arrived in Paris. Mr. Xu said the deal was close.", ["Xu Liwen"]),
+        ('"We are close," Kan Mi-rae said on Monday. Mr. Kan said that the talks would resume.', ["Kan Mi-rae", "Kan Mi-rae"]),
+        # ... but not when two people's names start with it, nor when someone's name ends with it
+        ("Ban Ji-woo met Ban Soo-jin in Seoul. Mr. Ban said the deal was close.", ["Mr. Ban"]),
+        ("Xu Liwen met Wang Xu in Paris. Mr. Xu said the deal was close.", ["Wang Xu"]),
     ],
 )
 def test_titles_tell_people_apart(nlp: stance.Pipeline, text: str, names: list[str]) -> None:

@@ -32,7 +32,7 @@ import copy
 import itertools
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -107,6 +107,29 @@ _OUTLET_WORDS = frozenset(
     "globe observer guardian reporter weekly radio television tv network".split()
 )
 _DEFINITE = {"the", "this", "that", "these", "those"}
+def _joined_words(text: str, tokens: list[Token]) -> list[str]:
+    """The words of ``tokens`` as the text writes them: tokens joined by a hyphen or an
+    apostrophe with nothing else between them make one word ("Mi-rae", "O'Neil").
+
+    >>> from stance._nlp import Token
+    >>> t = "Kan Mi-rae said"
+    >>> toks = [Token(0, 0, 3, "Kan", "", "", "", "", 0, "", 0), Token(1, 4, 6, "Mi", "", "", "", "", 0, "", 0),
+    ...         Token(3, 7, 10, "rae", "", "", "", "", 0, "", 0)]
+    >>> _joined_words(t, toks)
+    ['Kan', 'Mi-rae']
+    """
+    words: list[str] = []
+    end = -1
+    for t in tokens:
+        gap = text[end : t.start] if end >= 0 else " "
+        if words and gap and gap in ("-", "'", "’", "‐", "‑"):
+            words[-1] += gap + t.text
+        else:
+            words.append(t.text)
+        end = t.end
+    return words
+
+
 def _title_in(name: str) -> str | None:
     """The honorific a name starts with ("miss" for "Miss Bingley"), lower case, no period.
 
@@ -365,7 +388,8 @@ class RuleResolver:
                 name, label = self._clean(parsed.text[ent[0] : ent[1]]), ent[2]
                 title = self._title_before(parsed, ent[0])
             else:
-                joined, label = " ".join(t.text for t in propn), ""
+                # the words as written: "Kan Mi-rae" keeps its hyphen (spaCy splits it off)
+                joined, label = " ".join(_joined_words(parsed.text, propn)), ""
                 # "Miss Bennet" untagged by NER: the title is not part of the name
                 title = _title_in(joined)
                 name = self._clean(joined.partition(" ")[2] if title else joined)
@@ -521,12 +545,33 @@ class RuleResolver:
         earlier = (self._clean(parsed.text[a:b]) for a, b, label in parsed.ents if label == "PERSON" and b <= before)
         return [f for f in earlier if len(f) > len(name) and self._same_name(f, name)]
 
+    def _family_name_first(
+        self, parsed: ParsedText, name: str, before: int, clusters: Sequence[Cluster] = ()
+    ) -> list[str]:
+        """"Mr. Ban" after "Ban Ki-moon", "Mr. Xi" after "Xi Jinping": an honorific with one
+        name that no earlier person ends with refers to the one earlier person (named by the
+        NER, or a named speaker in ``clusters``) whose name starts with it (names written family
+        name first). Two such people, or none: no match."""
+        words = name.split()
+        if len(words) != 1:
+            return []
+        key = words[0].lower()
+        earlier = {self._clean(parsed.text[a:b]) for a, b, label in parsed.ents if label == "PERSON" and b <= before}
+        earlier |= {c.name for c in clusters if c.named and c.type == SpeakerType.PERSON and c.last <= before}
+        earlier.discard("")
+        if any(e.lower().split()[-1] == key for e in earlier):
+            return []
+        starts = {e for e in earlier if len(e.split()) > 1 and e.lower().split()[0] == key and _title_in(e) is None}
+        return sorted(starts) if len(starts) == 1 else []
+
     def _named_cluster(self, parsed: ParsedText, clusters: list[Cluster], ent: tuple[int, int, str]) -> Cluster:
         """The cluster of a person named at ``ent``, created if the article has not quoted them yet."""
         name = self._clean(parsed.text[ent[0] : ent[1]])
         title = self._title_before(parsed, ent[0]) or _title_in(name)
         # "Trump" after "Donald Trump": the fullest earlier form of the name (with no other title)
         fuller = [f for f in self._fuller_names(parsed, name, ent[0]) if _title_in(f) in (None, title)]
+        if not fuller and title is not None:
+            fuller = self._family_name_first(parsed, name, ent[0], clusters)
         if fuller:
             name = max(fuller, key=len)
         known = next(
@@ -1048,6 +1093,11 @@ class RuleResolver:
                     ]
                     if fuller and info.get("type") == SpeakerType.PERSON:
                         info["name"] = max(fuller, key=len)
+                    elif title and info.get("type") == SpeakerType.PERSON:
+                        # "Mr. Ban" after "Ban Ki-moon": the person, quoted before or not
+                        for full in self._family_name_first(parsed, name, span[0], clusters):
+                            info["name"] = full
+                            target = next((c for c in reversed(clusters) if c.named and c.name == full), None)
             elif info["kind"] == "descriptor":
                 target = self._descriptor_antecedent(parsed, clusters, span, info)
             if target is None:
