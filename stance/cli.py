@@ -189,9 +189,10 @@ def _device_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _speaker_model_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--speaker-model", default="default", metavar="DIR|default|none",
-                        help="pronoun ranker for he/she speakers: the shipped learned one (default), a saved "
-                        "directory, or none (the resolver's rules alone)")
+    parser.add_argument("--speaker-model", default="default", metavar="DIR|default|news|novels|none",
+                        help="pronoun ranker for he/she speakers: the shipped learned one (default: news, or "
+                        "novels with --dialogue), news (trained on news and novels), novels (on novels alone), "
+                        "a saved directory, or none (the resolver's rules alone)")
     parser.add_argument("--pronoun-model", default=None, metavar="DIR",
                         help="a pronoun model trained with `stance train pronouns` whose logit is added to the "
                         "ranker's score for he/she speakers (default: none)")
@@ -199,12 +200,18 @@ def _speaker_model_option(parser: argparse.ArgumentParser) -> None:
                         help="with --pronoun-model: the weight of its logit (default 1.0)")
 
 
-def resolver_config(value: str, pronoun_model: str | None = None, pronoun_weight: float = 1.0) -> Any:
-    """The resolver settings for ``--speaker-model``, ``--pronoun-model`` and ``--pronoun-weight`` values."""
-    from stance.attribution.resolver import DEFAULT_RANKER, ResolverConfig
+def resolver_config(
+    value: str, pronoun_model: str | None = None, pronoun_weight: float = 1.0, dialogue: bool = False
+) -> Any:
+    """The resolver settings for ``--speaker-model``, ``--pronoun-model`` and ``--pronoun-weight``
+    values (``default``: the novels ranker with ``--dialogue``, else the news one)."""
+    from stance.attribution.resolver import ResolverConfig
+    from stance.pipeline import SPEAKER_MODELS
 
+    if value == "default":
+        value = "novels" if dialogue else "news"
     return ResolverConfig(
-        ranker=DEFAULT_RANKER if value == "default" else model_option(value),
+        ranker=SPEAKER_MODELS.get(value) or model_option(value),
         pronoun_model=pronoun_model, pronoun_weight=pronoun_weight,
     )
 
@@ -232,7 +239,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     config: dict[str, Any] = {
         "quote_model": model_option(args.quote_model), "stance_model": model_option(args.stance_model),
-        "stance_screen": args.stance_screen, "precision": args.precision, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model, args.pronoun_model, args.pronoun_weight),
+        "stance_screen": args.stance_screen, "precision": args.precision, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model, args.pronoun_model, args.pronoun_weight, args.dialogue),
         "device": args.device,
         "parse_processes": args.parse_processes or min(2, os.cpu_count() or 1),
     }
@@ -346,7 +353,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         quote_model=model_option(args.quote_model), precision=args.precision, dialogue=getattr(args, "dialogue", False),
         resolver=resolver_config(
             getattr(args, "speaker_model", "default"), getattr(args, "pronoun_model", None),
-            getattr(args, "pronoun_weight", 1.0),
+            getattr(args, "pronoun_weight", 1.0), getattr(args, "dialogue", False),
         ),
     )
 

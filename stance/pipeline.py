@@ -28,6 +28,7 @@ from stance._encoder import PRECISIONS, resolve_precision, store_in_precision
 from stance._nlp import DEFAULT_SPACY_MODEL, ParsedText, ParsePool, load_spacy
 from stance._spans import RawQuote, blank_span
 from stance.attribution import Resolution, ResolverConfig, RuleResolver
+from stance.attribution.resolver import DEFAULT_RANKER, NOVELS_RANKER
 from stance.document import Document, Mention, Quote, QuoteKind, Speaker
 from stance.errors import DocumentTimeoutError, DocumentTooLargeError, StanceModelUnavailableError
 from stance.quotes import ExtractorConfig, RuleExtractor
@@ -50,6 +51,8 @@ DEFAULT_MAX_CHARS = 2_000_000
 BIG_DOC_CHARS = 100_000
 #: the values of ``quote_model`` / ``stance_model`` (and the CLI's ``--*-model``) that mean no model
 NO_MODEL = ("none", "rules")
+#: the names ``speaker_model`` (CLI ``--speaker-model``) accepts for a shipped pronoun ranker
+SPEAKER_MODELS = {"news": DEFAULT_RANKER, "novels": NOVELS_RANKER}
 #: the devices :class:`PipelineConfig` accepts
 _DEVICE = re.compile(r"cpu|auto|cuda(:\d+)?")
 
@@ -872,9 +875,10 @@ def load(
     (the GPU where there is one, else the CPU). ``doc_timeout``: seconds of analysis per document
     (``None``: no limit; a ``ValueError`` here unless a positive number), checked cooperatively
     between stages and inside their loops, see :class:`PipelineConfig`. ``speaker_model``: the pronoun ranker for "he"/"she"
-    sources — ``"default"`` (the shipped one, or ``resolver.ranker`` when a ``resolver`` is given),
-    a saved ranker directory, or ``None`` / ``"none"`` for the resolver's rules alone (it sets
-    ``ResolverConfig.ranker``). An unknown option raises ``TypeError`` naming the known ones.
+    sources — ``"default"`` (the shipped news-trained one, ``"novels"`` with ``dialogue=True``; or
+    ``resolver.ranker`` when a ``resolver`` is given), ``"news"``, ``"novels"`` (trained on PDNC
+    novels alone), a saved ranker directory, or ``None`` / ``"none"`` for the resolver's rules
+    alone (it sets ``ResolverConfig.ranker``). An unknown option raises ``TypeError`` naming the known ones.
     When the default quote model's MPNet encoder is not installed, ``load()`` raises
     :class:`~stance.errors.ModelLoadError` saying how to install it (or to use
     ``quote_model="fast"``).
@@ -908,18 +912,28 @@ def config_from_options(options: dict[str, Any]) -> PipelineConfig:
             options[name] = os.fspath(options[name])
     if options.get("extractor") is None:
         options["extractor"] = ExtractorConfig()
-    options["resolver"] = _with_speaker_model(options.get("resolver") or ResolverConfig(), speaker_model)
+    resolver = options.get("resolver")
+    if resolver is None:
+        # fiction (dialogue mode) gets the ranker trained on novels, news the news-trained one
+        resolver = ResolverConfig(ranker=NOVELS_RANKER) if options.get("dialogue") else ResolverConfig()
+    options["resolver"] = _with_speaker_model(resolver, speaker_model)
     return PipelineConfig(**options)
 
 
 def _with_speaker_model(resolver: ResolverConfig, speaker_model: str | os.PathLike[str] | None) -> ResolverConfig:
+    """``resolver`` with the ranker ``speaker_model`` names: ``"default"`` keeps its ranker,
+    ``"news"`` / ``"novels"`` the shipped ones, ``None`` / ``"none"`` the rules alone, else a
+    ranker directory."""
     if isinstance(speaker_model, str) and speaker_model == "default":
         return resolver
     if speaker_model is None or (isinstance(speaker_model, str) and speaker_model.lower() in NO_MODEL):
         return replace(resolver, ranker=None)
+    if isinstance(speaker_model, str) and speaker_model in SPEAKER_MODELS:
+        return replace(resolver, ranker=SPEAKER_MODELS[speaker_model])
     path = os.fspath(speaker_model)
     if not os.path.isdir(path):
         raise FileNotFoundError(
-            f"no speaker model directory at {path!r}; pass 'default' for the shipped ranker or None for the rules alone"
+            f"no speaker model directory at {path!r}; pass 'default' (or 'news', 'novels') for a shipped ranker "
+            "or None for the rules alone"
         )
     return replace(resolver, ranker=path)

@@ -226,3 +226,107 @@ def test_cli_speaker_model_option(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert rules[-1] == "Mary Smith" and hand_set[-1] == "Jane Doe"  # the option reaches the resolver
     assert main(["analyze", str(article), "--quote-model", "none", "--speaker-model", str(tmp_path / "missing")]) == 1
     assert "speaker-ranker" in capsys.readouterr().err
+
+
+# -- training on news pronouns (stance.attribution.train_ranker) -----------------------------------
+
+
+def _record(names: list[str], mentions: list[list[tuple[int, int]]], text: str = "T", span: tuple[int, int] = (50, 52)) -> dict:
+    return {"text": text, "span": span, "names": names, "mentions": mentions,
+            "features": [[float(k)] * len(FEATURES) for k in range(len(names))]}
+
+
+@pytest.mark.parametrize(
+    ("gold", "labels"),
+    [
+        # a named speaker: by name (surname form) or by the antecedent's offsets
+        ({"speaker": "Jane Doe", "antecedent_start": 0, "antecedent_end": 3}, [True, False]),
+        ({"speaker": "Jane Doe", "antecedent_start": 20, "antecedent_end": 25}, [True, True]),
+        # an unnamed speaker: only the antecedent counts, never a name
+        ({"speaker": "anonymous", "antecedent_start": 20, "antecedent_end": 25}, [False, True]),
+        ({"speaker": "anonymous", "antecedent_start": 40, "antecedent_end": 45}, [False, False]),
+    ],
+)
+def test_label_news(gold: dict, labels: list[bool]) -> None:
+    from stance.attribution.train_ranker import label_news
+
+    rec = _record(["Doe", "the official"], [[(10, 13)], [(20, 32)]])
+    row = {"doc": "d1", "source_start": 50, "source_end": 52, **gold}
+    ex = label_news([rec], {"T": [row]}, "train")
+    assert [e.labels for e in ex] == [labels]
+    assert ex[0].novel == "d1" and ex[0].meta == {"split": "train", "span": [50, 52]}
+
+
+@pytest.mark.parametrize(
+    "gold",
+    [
+        {"speaker": "unknown", "antecedent_start": None, "antecedent_end": None},  # unknown: skipped
+        {"speaker": "Jane Doe", "antecedent_start": None, "antecedent_end": None},  # no antecedent: skipped
+        {"speaker": "Jane Doe", "antecedent_start": 0, "antecedent_end": 3, "source_start": 80, "source_end": 82},  # another source
+    ],
+)
+def test_label_news_skips(gold: dict) -> None:
+    from stance.attribution.train_ranker import label_news
+
+    row = {"doc": "d1", "source_start": 50, "source_end": 52, **gold}
+    assert label_news([_record(["Doe"], [[(0, 3)]])], {"T": [row]}, "train") == []
+
+
+def test_weighted_training_follows_the_heavier_examples() -> None:
+    """Two sets disagree on whether the nearest candidate (feature ``nearest``) is the speaker:
+    the weights decide which the ranker learns."""
+    from stance.attribution.train_ranker import Example, train
+
+    k = FEATURES.index("nearest")
+
+    def ex(gold_nearest: bool) -> Example:
+        a, b = [0.0] * len(FEATURES), [0.0] * len(FEATURES)
+        a[k] = 1.0
+        return Example("n", "x", [a, b], [gold_nearest, not gold_nearest])
+
+    examples = [ex(True)] * 20 + [ex(False)] * 20
+    for heavy, sign in ((0, 1), (1, -1)):
+        weights = [30.0 if (i < 20) == (heavy == 0) else 1.0 for i in range(40)]
+        w = train(examples, 0, 10, 0, weights=weights).weights["w"]
+        assert sign * float(w[k]) > 0
+    with pytest.raises(ValueError, match="weights"):
+        train(examples, 0, 1, 0, weights=[1.0])
+
+
+def test_news_labels_refuse_test_and_held_out_articles(tmp_path: Path) -> None:
+    from stance.attribution.train_ranker import collect_news, read_news_labels
+    from stance.evaluation.speakers import SPEAKERS_HELDOUT_GOLD
+
+    path = tmp_path / "labels.jsonl"
+    held = json.loads(SPEAKERS_HELDOUT_GOLD.read_text().splitlines()[0])
+    path.write_text(json.dumps({**held, "form": "pronoun"}) + "\n")
+    with pytest.raises(ValueError, match="held out"):
+        read_news_labels(f"test:{path}")
+    split, rows = read_news_labels(f"train:{path}")
+    assert split == "train" and len(rows) == 1
+    # refused before any pipeline is loaded (``pipeline`` is never touched)
+    with pytest.raises(ValueError, match="held-out speaker set"):
+        collect_news([(split, rows)], pipeline=object())
+
+
+@pytest.mark.parametrize(
+    ("options", "ranker"),
+    [
+        ({}, "speaker-ranker"),
+        ({"dialogue": True}, "speaker-ranker-novels"),  # fiction: the ranker trained on novels
+        ({"speaker_model": "novels"}, "speaker-ranker-novels"),
+        ({"dialogue": True, "speaker_model": "news"}, "speaker-ranker"),
+        ({"speaker_model": None}, None),
+    ],
+)
+def test_speaker_model_names(options: dict, ranker: str | None) -> None:
+    from stance.cli import resolver_config
+    from stance.pipeline import config_from_options
+
+    got = config_from_options(options).resolver.ranker
+    assert (Path(got).name if got else None) == ranker
+    cli = resolver_config(options.get("speaker_model") or "none" if "speaker_model" in options else "default",
+                          dialogue=options.get("dialogue", False)).ranker
+    assert (Path(cli).name if cli else None) == ranker
+    if ranker:
+        MentionRanker.from_pretrained(got)  # both shipped rankers load

@@ -259,7 +259,7 @@ class MentionRanker:
         self.weights = {k: w[k] for k in expected}
 
     def forward(self, x: Any) -> Any:
-        """Scores of a ``(n, features)`` tensor (differentiable, used in training)."""
+        """Scores of a ``(..., features)`` tensor (differentiable, used in training)."""
         import torch
 
         w = self.weights

@@ -48,8 +48,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: the shipped pronoun ranker (``stance/models/speaker-ranker``, trained on PDNC novels)
+#: the shipped pronoun ranker (``stance/models/speaker-ranker``, trained on news pronouns of
+#: PolNeAR train and dev articles and on PDNC novels, news weighted 30 to 1)
 DEFAULT_RANKER = str(Path(__file__).resolve().parent.parent / "models" / "speaker-ranker")
+#: the ranker trained on PDNC novels alone (``stance/models/speaker-ranker-novels``): the
+#: default in dialogue mode (fiction), ``speaker_model="novels"`` elsewhere
+NOVELS_RANKER = str(Path(__file__).resolve().parent.parent / "models" / "speaker-ranker-novels")
 
 PRONOUNS = {
     "he": ("m", "sg"), "him": ("m", "sg"), "she": ("f", "sg"), "her": ("f", "sg"),

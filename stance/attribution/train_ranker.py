@@ -1,6 +1,7 @@
-"""Train the pronoun speaker ranker (:class:`~stance.attribution.ranker.MentionRanker`) on PDNC.
+"""Train the pronoun speaker ranker (:class:`~stance.attribution.ranker.MentionRanker`) on PDNC
+novels and, optionally, news pronouns labelled in PolNeAR articles (``--news-gold``).
 
-``python -m stance.attribution.train_ranker --pdnc ../shared/data/pdnc --output stance/models/speaker-ranker --seed 0``
+``python -m stance.attribution.train_ranker --pdnc ../shared/data/pdnc --output DIR --seed 0 [--news-gold SPLIT:PATH ...]``
 
 Examples are PDNC's *Anaphoric* quotes whose referring expression is "he"/"she" ("said he").
 For each, a window of the novel (about 2,000 characters before the pronoun, paragraph-aligned;
@@ -11,6 +12,12 @@ resolver's ranker hook scores (speaker clusters and persons named in the window,
 :func:`~stance.attribution.ranker.pronoun_candidates`); a candidate is positive when it is the
 gold speaker (names matched to PDNC's ``character_info`` aliases, an unnamed cluster by the gold
 speakers of its quotes). Character genders from ``character_info`` are never features.
+
+News examples (:func:`collect_news`): labelled PolNeAR articles run through the default
+pipeline with a recording resolver; at each "he"/"she" source whose gold speaker is labelled, a
+candidate is positive when one of its mentions is the gold antecedent or its name is the gold
+name. Each weighs ``--news-weight`` times a novel's pronoun. The held-out train-article speaker
+sets are refused.
 
 Whole novels are held out (:data:`HELD_OUT`); on them the script reports the accuracy of the
 pronoun's speaker for the rules and for the ranker, both run end to end through the resolver.
@@ -26,7 +33,7 @@ import random
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -248,20 +255,40 @@ def collect(chunks: list[Chunk], novels: dict[str, Novel], config: ResolverConfi
 
 def train(
     examples: list[Example], hidden: int, epochs: int, seed: int, lr: float = 0.05, l2: float = 1e-3,
-    drop: tuple[str, ...] = (),
+    drop: tuple[str, ...] = (), weights: list[float] | None = None,
 ) -> MentionRanker:
     """Listwise training: maximise the probability (softmax over a pronoun's candidates) of its
     gold candidates; pronouns whose gold speaker is no candidate are skipped. Features in
-    ``drop`` are switched off (their weights fixed at zero)."""
+    ``drop`` are switched off (their weights fixed at zero). ``weights`` (one per example,
+    default 1) weight each pronoun's loss and the feature standardisation: news pronouns weigh
+    more than the novels' when both are used."""
     import torch
 
+    if weights is not None and len(weights) != len(examples):
+        raise ValueError(f"{len(weights)} weights for {len(examples)} examples")
     torch.manual_seed(seed)
     n = len(FEATURES)
     keep = torch.tensor([f not in drop for f in FEATURES], dtype=torch.float32)
-    usable = [e for e in examples if any(e.labels) and len(e.labels) > 1]
-    feats = [f for e in usable for f in e.features]
-    x_all = torch.tensor(feats, dtype=torch.float32) * keep
-    mean, std = x_all.mean(0), x_all.std(0).clamp_min(1e-3)
+    idx = [i for i, e in enumerate(examples) if any(e.labels) and len(e.labels) > 1]
+    if not idx:
+        raise ValueError("no example has its gold speaker among two or more candidates")
+    usable = [examples[i] for i in idx]
+    wts = torch.tensor([1.0 if weights is None else float(weights[i]) for i in idx])
+    # candidates padded to one (pronouns, candidates, features) tensor; ``mask`` marks real ones
+    k_max = max(len(e.labels) for e in usable)
+    x = torch.zeros(len(usable), k_max, n)
+    mask = torch.zeros(len(usable), k_max, dtype=torch.bool)
+    gold = torch.zeros(len(usable), k_max, dtype=torch.bool)
+    for i, e in enumerate(usable):
+        k = len(e.labels)
+        x[i, :k] = torch.tensor(e.features, dtype=torch.float32)
+        mask[i, :k] = True
+        gold[i, :k] = torch.tensor(e.labels, dtype=torch.bool)
+    x = x * keep
+    cand_w = wts[:, None].expand(-1, k_max)[mask][:, None]  # each candidate counts with its pronoun's weight
+    flat = x[mask]
+    mean = (flat * cand_w).sum(0) / cand_w.sum()
+    std = (((flat - mean) ** 2 * cand_w).sum(0) / cand_w.sum()).sqrt().clamp_min(1e-3)
     mean, std = mean * keep, torch.where(keep > 0, std, torch.ones(n))
     if hidden:
         params = {"w1": torch.randn(hidden, n) * (1 / math.sqrt(n)), "b1": torch.zeros(hidden),
@@ -272,19 +299,16 @@ def train(
         p.requires_grad_(True)
     model = MentionRanker({**params, "mean": mean, "std": std}, FEATURES, hidden)
     model.weights.update(params)
-    xs = [torch.tensor(e.features, dtype=torch.float32) * keep for e in usable]
-    ys = [torch.tensor(e.labels, dtype=torch.bool) for e in usable]
     opt = torch.optim.Adam(list(params.values()), lr=lr)
     rng = random.Random(seed)
     order = list(range(len(usable)))
     for _ in range(epochs):
         rng.shuffle(order)
         for b in range(0, len(order), 64):
-            loss = torch.zeros(())
-            for i in order[b : b + 64]:
-                s = model.forward(xs[i])
-                loss = loss + torch.logsumexp(s, 0) - torch.logsumexp(s[ys[i]], 0)
-            loss = loss / len(order[b : b + 64]) + l2 * sum((p**2).sum() for p in params.values())
+            bi = torch.tensor(order[b : b + 64])
+            s = model.forward(x[bi])
+            per = torch.logsumexp(s.masked_fill(~mask[bi], -1e9), 1) - torch.logsumexp(s.masked_fill(~gold[bi], -1e9), 1)
+            loss = (per * wts[bi]).sum() / wts[bi].sum() + l2 * sum((p**2).sum() for p in params.values())
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -294,6 +318,128 @@ def train(
     else:
         final["w"] = final["w"] * keep
     return MentionRanker(final, FEATURES, hidden)
+
+
+#: the train-article speaker sets kept for evaluation: their articles are never training data
+HELD_OUT_GOLD = ("polnear_train_speakers_heldout.jsonl", "polnear_train_anonymity_heldout.jsonl")
+
+
+def read_news_labels(spec: str) -> tuple[str, list[dict[str, Any]]]:
+    """``"SPLIT:PATH"`` -> the PolNeAR split and the pronoun rows of a speaker gold file (rows
+    with ``doc``, ``source_start``/``source_end``, ``speaker`` and ``antecedent_start``/``_end``,
+    the format of ``stance/evaluation/gold``)."""
+    split, sep, path = spec.partition(":")
+    if not sep or split not in ("train", "dev"):
+        raise ValueError(f"--news-gold wants SPLIT:PATH with SPLIT train or dev (PolNeAR test is held out), got {spec!r}")
+    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return split, [r for r in rows if r.get("form", "pronoun") == "pronoun"]
+
+
+def held_out_docs() -> set[str]:
+    """Articles of the held-out train-article gold sets (refused as training data)."""
+    from stance.evaluation.speakers import DEFAULT_GOLD
+
+    out: set[str] = set()
+    for name in HELD_OUT_GOLD:
+        path = DEFAULT_GOLD.parent / name
+        if path.is_file():
+            out |= {json.loads(line)["doc"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    return out
+
+
+class _NewsRecorder(RuleResolver):
+    """The resolver, recording at each "he"/"she" source the candidates the ranker scores (their
+    names, mentions and features); its own choices are the rules' (as for the novels), so the
+    examples do not depend on which ranker is installed."""
+
+    def __init__(self, config: ResolverConfig, sink: list[dict[str, Any]]) -> None:
+        super().__init__(config)
+        self.sink = sink
+
+    def _pronoun_antecedent(
+        self, parsed: ParsedText, clusters: list[Cluster], span: Span, info: dict[str, object], quoted: list[Span],
+    ) -> Cluster | None:
+        if info["gender"] in ("m", "f") and info["number"] == "sg":
+            cands = self._pronoun_candidates(parsed, clusters, span, info, quoted)
+            self.sink.append({
+                "text": parsed.text, "span": span, "names": [c.name for c in cands],
+                "mentions": [list(c.mentions) + (list(clusters[c.key].mentions) if isinstance(c.key, int) else [])
+                             for c in cands],
+                "features": [c.features for c in cands],
+            })
+        return super()._pronoun_antecedent(parsed, clusters, span, info, quoted)
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def label_news(records: list[dict[str, Any]], rows_by_text: dict[str, list[dict[str, Any]]], split: str) -> list[Example]:
+    """Ranker examples from recorded candidates and gold rows: a candidate is positive when one
+    of its mentions overlaps the gold antecedent or (a named speaker) its name is the gold name.
+    Rows without an antecedent, or whose speaker is "unknown", are skipped."""
+    from stance.evaluation.speakers import _same_name
+
+    out: list[Example] = []
+    for r in records:
+        span = tuple(r["span"])
+        g = next((g for g in rows_by_text.get(r["text"], [])
+                  if _overlaps((g["source_start"], g["source_end"]), span)), None)
+        if g is None or g.get("antecedent_start") is None or g["speaker"] in ("unknown", "not anonymous"):
+            continue
+        ante = (g["antecedent_start"], g["antecedent_end"])
+        named = g["speaker"] != "anonymous" and not str(g["speaker"]).startswith("unnamed")
+        labels = [
+            any(_overlaps(tuple(m), ante) for m in ms) or (named and bool(name) and _same_name(name, g["speaker"]))
+            for name, ms in zip(r["names"], r["mentions"], strict=True)
+        ]
+        out.append(Example(g["doc"], str(g["speaker"]), r["features"], labels, meta={"split": split, "span": list(span)}))
+    return out
+
+
+def collect_news(
+    specs: list[tuple[str, list[dict[str, Any]]]], data_dir: str | Path | None = None, pipeline: Any = None,
+) -> list[Example]:
+    """Ranker examples from news: each ``(split, rows)`` names PolNeAR articles and their gold
+    pronoun speakers. The articles run through ``pipeline`` (default: ``stance.load(precision=
+    "float32")``, the default tagger, as at inference) with a recording resolver, so the
+    candidates and features are the ones the ranker meets in use (the speakers of earlier quotes
+    are the rules' choices, as for the novels). Articles of the held-out sets
+    (:data:`HELD_OUT_GOLD`) are refused."""
+    from stance.data.polnear import read_polnear
+
+    banned = held_out_docs()
+    for _, rows in specs:
+        leak = sorted({r["doc"] for r in rows} & banned)
+        if leak:
+            raise ValueError(f"{len(leak)} article(s) of a held-out speaker set in the training labels, e.g. {leak[0]}")
+    if pipeline is None:
+        import stance
+
+        pipeline = stance.load(precision="float32")
+    out: list[Example] = []
+    for split, rows in specs:
+        arts = {a.id: a for a in read_polnear(data_dir, split)}
+        missing = sorted({r["doc"] for r in rows} - set(arts))
+        if missing:
+            raise ValueError(f"{len(missing)} labelled article(s) not in PolNeAR {split}, e.g. {missing[0]}")
+        by_text: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            by_text.setdefault(arts[r["doc"]].text, []).append(r)
+        sink: list[dict[str, Any]] = []
+        base = pipeline.resolver
+        recorder = _NewsRecorder(replace(base.config, ranker=None, pronoun_model=None), sink)
+        pipeline.resolver = recorder
+        try:
+            for _ in pipeline.pipe(list(by_text)):
+                pass
+        finally:
+            pipeline.resolver = base
+        ex = label_news(sink, by_text, split)
+        logger.info("news %s: %d he/she sources recorded, %d labelled, gold among candidates in %d",
+                    split, len(sink), len(ex), sum(any(e.labels) for e in ex))
+        out += ex
+    return out
 
 
 def rerank_accuracy(model: MentionRanker, examples: list[Example]) -> float:
@@ -356,7 +502,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--drop", nargs="*", default=[], choices=FEATURES, help="features to switch off")
     ap.add_argument("--cache", type=Path, default=None, help="JSON cache of the window parses (optional)")
+    ap.add_argument("--news-gold", action="append", default=[], metavar="SPLIT:PATH",
+                    help="news pronoun labels to train on as well (PolNeAR train or dev; repeatable), e.g. "
+                    "train:stance/evaluation/gold/polnear_train_pronoun_speakers.jsonl")
+    ap.add_argument("--news-weight", type=float, default=30.0,
+                    help="weight of a news pronoun against a novel's in the loss (default 30)")
+    ap.add_argument("--polnear", type=Path, default=None, help="PolNeAR directory (default: ../shared/data/polnear)")
     args = ap.parse_args(argv)
+    if args.news_weight <= 0:
+        ap.error("--news-weight must be positive")
+    news_specs = [read_news_labels(spec) for spec in args.news_gold]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     import torch
 
@@ -393,12 +548,19 @@ def main(argv: list[str] | None = None) -> int:
             best = (acc, h, m)
     assert best is not None
     _, hidden, _ = best
-    # final model: train + validation novels
-    final = train(tr + va, hidden, args.epochs, args.seed, drop=tuple(args.drop))
+    # final model: train + validation novels (+ news pronouns, weighted up)
+    news = collect_news(news_specs, args.polnear) if news_specs else []
+    weights = [1.0] * len(tr + va) + [args.news_weight] * len(news)
+    final = train(tr + va + news, hidden, args.epochs, args.seed, drop=tuple(args.drop), weights=weights)
+    trained_on = "PDNC (Vishnubhotla et al., LREC 2022), anaphoric he/she quotes"
+    if news:
+        trained_on += f"; PolNeAR news he/she sources ({', '.join(spec for spec in args.news_gold)})"
     final.meta = {
         "library_version": LIBRARY_VERSION,
         "seed": args.seed,
-        "trained_on": "PDNC (Vishnubhotla et al., LREC 2022), anaphoric he/she quotes",
+        "trained_on": trained_on,
+        "n_news_pronouns": len(news),
+        "news_weight": args.news_weight if news else None,
         "held_out_novels": list(HELD_OUT),
         "validation_novels": list(VALIDATION),
         "n_train_pronouns": len(tr) + len(va),
@@ -412,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "held_out_rules": rules_res, "held_out_ranker": ranker_res, "hidden": hidden,
         "validation_rerank_accuracy": selection, "n_parameters": final.n_parameters,
-        "train_pronouns": len(tr) + len(va), "seconds": round(time.time() - t0),
+        "train_pronouns": len(tr) + len(va), "news_pronouns": len(news), "seconds": round(time.time() - t0),
     }
     (args.output / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))  # noqa: T201
