@@ -7,11 +7,12 @@ speaker gold, end to end through the default pipeline (float32).
 The dev articles are split into ``--folds`` folds (by article, ``--seed``). Each fold is resolved
 by a ranker trained on PDNC (the shipped recipe's novels), the news pronouns of the labelled
 PolNeAR *train* articles (``stance/evaluation/gold/polnear_train_pronoun_speakers.jsonl``) and the
-dev pronouns of the *other* folds, news weighted ``--news-weight``; a ranker trained on the novels
-alone (the recipe shipped before the news labels) resolves the same articles for comparison. Prints pronoun, descriptor and named-source accuracy where the
-source is detected (the ``stance evaluate speakers`` figures) for both. About 15 minutes on two
-cores: the dev articles go through the pipeline three times (record, novels only, folds) and the
-train articles once.
+dev pronouns of the *other* folds, news weighted ``--news-weight``; a ranker trained on the
+novels alone (the recipe shipped before the news labels) resolves the same articles for
+comparison. Prints pronoun, descriptor and named-source accuracy where the source is detected
+(the ``stance evaluate speakers`` figures) for both. About 15 minutes on two cores: the dev
+articles go through the pipeline three times (record, novels only, folds) and the train
+articles once.
 """
 
 from __future__ import annotations
