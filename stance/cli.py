@@ -190,9 +190,9 @@ def _device_option(parser: argparse.ArgumentParser) -> None:
 
 def _speaker_model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speaker-model", default="default", metavar="DIR|default|news|novels|none",
-                        help="pronoun ranker for he/she speakers: the shipped learned one (default: news, or "
-                        "novels with --dialogue), news (trained on news and novels), novels (on novels alone), "
-                        "a saved directory, or none (the resolver's rules alone)")
+                        help="pronoun ranker for he/she speakers: the shipped learned one (default: news; with "
+                        "--dialogue the novels one replaces it), news (trained on news and novels), novels (on "
+                        "novels alone), a saved directory, or none (the resolver's rules alone)")
     parser.add_argument("--pronoun-model", default=None, metavar="DIR",
                         help="a pronoun model trained with `stance train pronouns` whose logit is added to the "
                         "ranker's score for he/she speakers (default: none)")
@@ -204,7 +204,8 @@ def resolver_config(
     value: str, pronoun_model: str | None = None, pronoun_weight: float = 1.0, dialogue: bool = False
 ) -> Any:
     """The resolver settings for ``--speaker-model``, ``--pronoun-model`` and ``--pronoun-weight``
-    values (``default``: the novels ranker with ``--dialogue``, else the news one)."""
+    values (``default``: the novels ranker with ``--dialogue``, else the news one, as
+    :class:`~stance.pipeline.PipelineConfig` does)."""
     from stance.attribution.resolver import ResolverConfig
     from stance.pipeline import SPEAKER_MODELS
 

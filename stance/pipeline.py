@@ -122,6 +122,10 @@ class PipelineConfig:
     speaker and stance stages.
     ``"none"`` (any case) for ``quote_model`` or ``stance_model`` means ``None``, as the CLI's
     ``--quote-model none``.
+    ``resolver``: with ``dialogue=True``, the news-trained pronoun ranker (the default,
+    ``stance/models/speaker-ranker``) is replaced by the one trained on novels
+    (``stance/models/speaker-ranker-novels``), the better of the two on fiction; any other ranker
+    (or none) is kept.
     """
 
     quote_model: str | None = "default"
@@ -156,6 +160,8 @@ class PipelineConfig:
             raise ValueError(
                 f"PipelineConfig.doc_timeout must be a positive number of seconds or None, got {self.doc_timeout!r}"
             )
+        if self.dialogue and self.resolver.ranker == DEFAULT_RANKER:
+            object.__setattr__(self, "resolver", replace(self.resolver, ranker=NOVELS_RANKER))
         if not isinstance(self.device, str) or not _DEVICE.fullmatch(self.device):
             raise ValueError(f"PipelineConfig.device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}")
         for name in ("quote_model", "stance_model"):
@@ -875,10 +881,10 @@ def load(
     (the GPU where there is one, else the CPU). ``doc_timeout``: seconds of analysis per document
     (``None``: no limit; a ``ValueError`` here unless a positive number), checked cooperatively
     between stages and inside their loops, see :class:`PipelineConfig`. ``speaker_model``: the pronoun ranker for "he"/"she"
-    sources — ``"default"`` (the shipped news-trained one, ``"novels"`` with ``dialogue=True``; or
-    ``resolver.ranker`` when a ``resolver`` is given), ``"news"``, ``"novels"`` (trained on PDNC
-    novels alone), a saved ranker directory, or ``None`` / ``"none"`` for the resolver's rules
-    alone (it sets ``ResolverConfig.ranker``). An unknown option raises ``TypeError`` naming the known ones.
+    sources — ``"default"`` = ``"news"`` (the shipped news-trained one; or ``resolver.ranker`` when
+    a ``resolver`` is given), ``"novels"`` (trained on PDNC novels alone, what ``dialogue=True``
+    uses instead of the news one), a saved ranker directory, or ``None`` / ``"none"`` for the
+    resolver's rules alone (it sets ``ResolverConfig.ranker``). An unknown option raises ``TypeError`` naming the known ones.
     When the default quote model's MPNet encoder is not installed, ``load()`` raises
     :class:`~stance.errors.ModelLoadError` saying how to install it (or to use
     ``quote_model="fast"``).
@@ -912,11 +918,7 @@ def config_from_options(options: dict[str, Any]) -> PipelineConfig:
             options[name] = os.fspath(options[name])
     if options.get("extractor") is None:
         options["extractor"] = ExtractorConfig()
-    resolver = options.get("resolver")
-    if resolver is None:
-        # fiction (dialogue mode) gets the ranker trained on novels, news the news-trained one
-        resolver = ResolverConfig(ranker=NOVELS_RANKER) if options.get("dialogue") else ResolverConfig()
-    options["resolver"] = _with_speaker_model(resolver, speaker_model)
+    options["resolver"] = _with_speaker_model(options.get("resolver") or ResolverConfig(), speaker_model)
     return PipelineConfig(**options)
 
 

@@ -263,11 +263,43 @@ def test_cli_evaluate_speakers(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 # ---------------------------------------------------------------------------- the shipped gold sets
+GOLD_DIR = Path(stance.evaluation.speakers.__file__).parent / "gold"
+#: labels made to train on (the pronoun ranker, the descriptor linker), in their own format
+TRAINING_LABELS = [GOLD_DIR / "polnear_train_pronoun_speakers.jsonl", GOLD_DIR / "polnear_train_descriptor_speakers.jsonl"]
 SHIPPED_GOLD = sorted(  # the speaker sets (the news-stance files have their own test in test_news_stance.py,
     # the cross-document identity file its own below)
-    p for p in (Path(stance.evaluation.speakers.__file__).parent / "gold").glob("*.jsonl")
-    if "_stance" not in p.name and "_identity" not in p.name
+    p for p in GOLD_DIR.glob("*.jsonl")
+    if "_stance" not in p.name and "_identity" not in p.name and p not in TRAINING_LABELS
 )
+
+
+@pytest.mark.parametrize("path", TRAINING_LABELS, ids=[p.name for p in TRAINING_LABELS])
+def test_training_speaker_labels_are_well_formed(path: Path) -> None:
+    """The training label files: documented fields, sorted and unique, an antecedent exactly for
+    named speakers (pronouns: for every speaker but "unknown"), PolNeAR train only, and no
+    article of a held-out speaker set."""
+    from stance.attribution.train_ranker import held_out_docs
+
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    keys = [(r["doc"], r["source_start"], r["source_end"]) for r in records]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    descriptor = "descriptor" in path.name
+    allowed = {"doc", "split", "source_start", "source_end", "form", "speaker", "antecedent_start",
+               "antecedent_end", "confidence", "batch"} | ({"type", "cataphora"} if descriptor else set())
+    assert not {r["doc"] for r in records} & held_out_docs()
+    for r in records:
+        assert set(r) == allowed, set(r) ^ allowed
+        assert r["split"] == "train" and r["form"] == ("descriptor" if descriptor else "pronoun")
+        assert 0 <= r["source_start"] < r["source_end"] and str(r["speaker"]).strip()
+        assert r["confidence"] in ("high", "low")
+        a0, a1 = r["antecedent_start"], r["antecedent_end"]
+        assert (a0 is None) == (a1 is None) and (a0 is None or a0 < a1)
+        if descriptor:
+            assert r["type"] in stance.evaluation.speakers.TYPES
+            unnamed = r["speaker"] in ("anonymous", "group", "unknown")
+            assert unnamed == (a0 is None), r
+        else:
+            assert (r["speaker"] == "unknown") <= (a0 is None)
 
 
 def test_shipped_identity_gold_covers_the_named_dev_speakers() -> None:

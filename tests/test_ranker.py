@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import stance
 from stance._nlp import ParsedText, load_spacy
 from stance._spans import RawQuote
 from stance.attribution import MentionRanker, ResolverConfig, RuleResolver
@@ -315,7 +316,8 @@ def test_news_labels_refuse_test_and_held_out_articles(tmp_path: Path) -> None:
         ({}, "speaker-ranker"),
         ({"dialogue": True}, "speaker-ranker-novels"),  # fiction: the ranker trained on novels
         ({"speaker_model": "novels"}, "speaker-ranker-novels"),
-        ({"dialogue": True, "speaker_model": "news"}, "speaker-ranker"),
+        ({"dialogue": True, "speaker_model": "novels"}, "speaker-ranker-novels"),
+        ({"dialogue": True, "speaker_model": None}, None),
         ({"speaker_model": None}, None),
     ],
 )
@@ -325,6 +327,9 @@ def test_speaker_model_names(options: dict, ranker: str | None) -> None:
 
     got = config_from_options(options).resolver.ranker
     assert (Path(got).name if got else None) == ranker
+    # PipelineConfig itself makes the same choice (what Pipeline(PipelineConfig(dialogue=True)) runs)
+    assert stance.PipelineConfig(dialogue=options.get("dialogue", False)).resolver.ranker == (
+        config_from_options({"dialogue": options.get("dialogue", False)}).resolver.ranker)
     cli = resolver_config(options.get("speaker_model") or "none" if "speaker_model" in options else "default",
                           dialogue=options.get("dialogue", False)).ranker
     assert (Path(cli).name if cli else None) == ranker
