@@ -33,16 +33,9 @@ TRAIN_LABELS = DEFAULT_GOLD.parent / "polnear_train_pronoun_speakers.jsonl"
 
 def pdnc_examples(root: Path, seed: int, cache: Path | None) -> list[tr.Example]:
     """The shipped recipe's PDNC training pronouns (train + validation novels, the same draw)."""
-    rng = random.Random(seed)
-    names = sorted(p.name for p in root.iterdir() if (p / "quotation_info.csv").is_file())
-    novels = {n: tr.load_novel(root, n) for n in names}
-    chunks: list[tr.Chunk] = []
-    for n in names:
-        drawn = tr.make_chunks(novels[n], 200 if n in tr.HELD_OUT else 150, rng)
-        if n not in tr.HELD_OUT:
-            chunks += drawn
-    tr._parse(chunks, cache)
-    return tr.collect(chunks, novels, ResolverConfig(ranker=None))
+    novels, train, val, _ = tr.draw_novels(root, seed)
+    tr._parse(train + val, cache)
+    return tr.collect(train + val, novels, ResolverConfig(ranker=None))
 
 
 def scores(ev: SpeakerEvaluator, items: list) -> dict[str, float]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 from pathlib import Path
 
 from stance.attribution import train_ranker as tr
@@ -23,14 +22,7 @@ def main() -> None:
     ap.add_argument("--pdnc", type=Path, required=True)
     ap.add_argument("--cache", type=Path, default=None, help="JSON cache of the window parses")
     args = ap.parse_args()
-    rng = random.Random(0)
-    names = sorted(p.name for p in args.pdnc.iterdir() if (p / "quotation_info.csv").is_file())
-    novels = {n: tr.load_novel(args.pdnc, n) for n in names}
-    test: list[tr.Chunk] = []
-    for n in names:  # the training script's draw: every novel in order, held-out ones 200 a novel
-        drawn = tr.make_chunks(novels[n], 200 if n in tr.HELD_OUT else 150, rng)
-        if n in tr.HELD_OUT:
-            test += drawn
+    novels, _, _, test = tr.draw_novels(args.pdnc, 0)  # the training script's draw
     tr._parse(test, args.cache)
     out = {label: tr.end_to_end(test, novels, ranker)
            for label, ranker in (("rules", None), ("novels ranker", NOVELS_RANKER), ("news ranker", DEFAULT_RANKER))}

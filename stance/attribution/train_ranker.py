@@ -201,6 +201,29 @@ def make_chunks(novel: Novel, max_targets: int | None, rng: random.Random) -> li
     return chunks
 
 
+def draw_novels(
+    root: Path, seed: int, max_train: int | None = 150, max_eval: int | None = 200,
+) -> tuple[dict[str, Novel], list[Chunk], list[Chunk], list[Chunk]]:
+    """PDNC's novels and their example windows, drawn in one seeded pass over the novels in name
+    order: ``(novels, train, validation, held-out)`` windows, at most ``max_train`` example
+    pronouns a training or validation novel and ``max_eval`` a held-out one (the shipped
+    rankers' draw with the defaults and seed 0). Not parsed yet (:func:`_parse`)."""
+    rng = random.Random(seed)
+    names = sorted(p.name for p in root.iterdir() if (p / "quotation_info.csv").is_file())
+    novels = {n: load_novel(root, n) for n in names}
+    train: list[Chunk] = []
+    val: list[Chunk] = []
+    test: list[Chunk] = []
+    for n in names:
+        if n in HELD_OUT:
+            test += make_chunks(novels[n], max_eval, rng)
+        elif n in VALIDATION:
+            val += make_chunks(novels[n], max_train, rng)
+        else:
+            train += make_chunks(novels[n], max_train, rng)
+    return novels, train, val, test
+
+
 class _Recorder(RuleResolver):
     """The resolver, recording at each example pronoun its candidates, their labels and whether
     the resolver's own choice (rules or ranker) was the gold speaker."""
@@ -517,19 +540,9 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     t0 = time.time()
-    rng = random.Random(args.seed)
-    names = sorted(p.name for p in args.pdnc.iterdir() if (p / "quotation_info.csv").is_file())
-    novels = {n: load_novel(args.pdnc, n) for n in names}
-    train_chunks: list[Chunk] = []
-    val_chunks: list[Chunk] = []
-    test_chunks: list[Chunk] = []
-    for n in names:
-        if n in HELD_OUT:
-            test_chunks += make_chunks(novels[n], args.max_eval_per_novel, rng)
-        elif n in VALIDATION:
-            val_chunks += make_chunks(novels[n], args.max_train_per_novel, rng)
-        else:
-            train_chunks += make_chunks(novels[n], args.max_train_per_novel, rng)
+    novels, train_chunks, val_chunks, test_chunks = draw_novels(
+        args.pdnc, args.seed, args.max_train_per_novel, args.max_eval_per_novel
+    )
     all_chunks = train_chunks + val_chunks + test_chunks
     logger.info("%d windows, %d characters to parse", len(all_chunks), sum(len(c.text) for c in all_chunks))
     _parse(all_chunks, args.cache)
