@@ -187,16 +187,19 @@ def token_labels(
     return out
 
 
+def _cut(tagger: AttributionTagger, overlap: int, *rows: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    """The tagger's training windows over one document: each of ``rows`` (word-piece ids and
+    per-piece targets, all of one length) sliced alike, one tuple per non-empty window."""
+    return [tuple(r[s:t] for r in rows) for s, t in tagger.window_inputs(len(rows[0]), stride=overlap) if t > s]
+
+
 def build_windows(
     tagger: AttributionTagger, articles: Sequence[PolnearArticle], overlap: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
+) -> list[tuple[np.ndarray, ...]]:
     enc = tagger.encode([a.text for a in articles])
     out = []
     for art, e in zip(articles, enc, strict=True):
-        labels = token_labels(tagger, art, e["offsets"])
-        for s, t in tagger.window_inputs(len(e["ids"]), stride=overlap):
-            if t > s:
-                out.append((e["ids"][s:t], labels[s:t]))
+        out += _cut(tagger, overlap, e["ids"], token_labels(tagger, art, e["offsets"]))
     return out
 
 
@@ -207,7 +210,7 @@ def build_distill_windows(
     teacher_cache: str | os.PathLike[str],
     overlap: int,
     temperature: float,
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+) -> list[tuple[np.ndarray, ...]]:
     """Training windows ``(ids, gold labels, teacher distributions)``: the gold is -100 (no
     loss) on ``unlabelled`` text; the teacher's distributions come from ``teacher_cache``
     (:mod:`stance.quotes.distill`), projected onto this tagger's word pieces."""
@@ -228,9 +231,7 @@ def build_distill_windows(
         else:
             gold = np.full(len(e["ids"]), -100, dtype=np.int64)
         soft = project_soft_labels(t_off, t_logp, e["offsets"], tagger.config.labels, temperature)
-        for s, t in tagger.window_inputs(len(e["ids"]), stride=overlap):
-            if t > s:
-                out.append((e["ids"][s:t], gold[s:t], soft[s:t]))
+        out += _cut(tagger, overlap, e["ids"], gold, soft)
     return out
 
 
