@@ -200,19 +200,15 @@ def _speaker_model_option(parser: argparse.ArgumentParser) -> None:
                         help="with --pronoun-model: the weight of its logit (default 1.0)")
 
 
-def resolver_config(
-    value: str, pronoun_model: str | None = None, pronoun_weight: float = 1.0, dialogue: bool = False
-) -> Any:
+def resolver_config(value: str, pronoun_model: str | None = None, pronoun_weight: float = 1.0) -> Any:
     """The resolver settings for ``--speaker-model``, ``--pronoun-model`` and ``--pronoun-weight``
-    values (``default``: the novels ranker with ``--dialogue``, else the news one, as
-    :class:`~stance.pipeline.PipelineConfig` does)."""
+    values (``default`` is the news ranker; :class:`~stance.pipeline.PipelineConfig` puts the
+    novels one in its place under ``--dialogue``)."""
     from stance.attribution.resolver import ResolverConfig
     from stance.pipeline import SPEAKER_MODELS
 
-    if value == "default":
-        value = "novels" if dialogue else "news"
     return ResolverConfig(
-        ranker=SPEAKER_MODELS.get(value) or model_option(value),
+        ranker=SPEAKER_MODELS.get("news" if value == "default" else value) or model_option(value),
         pronoun_model=pronoun_model, pronoun_weight=pronoun_weight,
     )
 
@@ -240,7 +236,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     config: dict[str, Any] = {
         "quote_model": model_option(args.quote_model), "stance_model": model_option(args.stance_model),
-        "stance_screen": args.stance_screen, "precision": args.precision, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model, args.pronoun_model, args.pronoun_weight, args.dialogue),
+        "stance_screen": args.stance_screen, "precision": args.precision, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model, args.pronoun_model, args.pronoun_weight),
         "device": args.device,
         "parse_processes": args.parse_processes or min(2, os.cpu_count() or 1),
     }
@@ -354,7 +350,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         quote_model=model_option(args.quote_model), precision=args.precision, dialogue=getattr(args, "dialogue", False),
         resolver=resolver_config(
             getattr(args, "speaker_model", "default"), getattr(args, "pronoun_model", None),
-            getattr(args, "pronoun_weight", 1.0), getattr(args, "dialogue", False),
+            getattr(args, "pronoun_weight", 1.0),
         ),
     )
 

@@ -330,8 +330,9 @@ def test_speaker_model_names(options: dict, ranker: str | None) -> None:
     # PipelineConfig itself makes the same choice (what Pipeline(PipelineConfig(dialogue=True)) runs)
     assert stance.PipelineConfig(dialogue=options.get("dialogue", False)).resolver.ranker == (
         config_from_options({"dialogue": options.get("dialogue", False)}).resolver.ranker)
-    cli = resolver_config(options.get("speaker_model") or "none" if "speaker_model" in options else "default",
-                          dialogue=options.get("dialogue", False)).ranker
+    # the CLI's resolver, as the pipeline it is passed to runs it
+    cli = stance.PipelineConfig(dialogue=options.get("dialogue", False), resolver=resolver_config(
+        options.get("speaker_model") or "none" if "speaker_model" in options else "default")).resolver.ranker
     assert (Path(cli).name if cli else None) == ranker
     if ranker:
         MentionRanker.from_pretrained(got)  # both shipped rankers load
