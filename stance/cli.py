@@ -198,18 +198,24 @@ def _speaker_model_option(parser: argparse.ArgumentParser) -> None:
                         "ranker's score for he/she speakers (default: none)")
     parser.add_argument("--pronoun-weight", type=float, default=1.0, metavar="W",
                         help="with --pronoun-model: the weight of its logit (default 1.0)")
+    parser.add_argument("--anonymous", choices=("unnamed", "marked"), default="unnamed",
+                        help="which unnamed sources are typed anonymous: unnamed (default: unnamed individuals "
+                        "and officials, singular or plural, as the README's convention says) or marked (only "
+                        "informants and sources whose anonymity the text states, the convention of earlier versions)")
 
 
-def resolver_config(value: str, pronoun_model: str | None = None, pronoun_weight: float = 1.0) -> Any:
-    """The resolver settings for ``--speaker-model``, ``--pronoun-model`` and ``--pronoun-weight``
-    values (``default`` is the news ranker; :class:`~stance.pipeline.PipelineConfig` puts the
-    novels one in its place under ``--dialogue``)."""
+def resolver_config(
+    value: str, pronoun_model: str | None = None, pronoun_weight: float = 1.0, anonymous: str = "unnamed",
+) -> Any:
+    """The resolver settings for ``--speaker-model``, ``--pronoun-model``, ``--pronoun-weight``
+    and ``--anonymous`` values (``default`` is the news ranker;
+    :class:`~stance.pipeline.PipelineConfig` puts the novels one in its place under ``--dialogue``)."""
     from stance.attribution.resolver import ResolverConfig
     from stance.pipeline import SPEAKER_MODELS
 
     return ResolverConfig(
         ranker=SPEAKER_MODELS.get("news" if value == "default" else value) or model_option(value),
-        pronoun_model=pronoun_model, pronoun_weight=pronoun_weight,
+        pronoun_model=pronoun_model, pronoun_weight=pronoun_weight, anonymous=anonymous,
     )
 
 
@@ -236,7 +242,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     config: dict[str, Any] = {
         "quote_model": model_option(args.quote_model), "stance_model": model_option(args.stance_model),
-        "stance_screen": args.stance_screen, "precision": args.precision, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model, args.pronoun_model, args.pronoun_weight),
+        "stance_screen": args.stance_screen, "precision": args.precision, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model, args.pronoun_model, args.pronoun_weight, args.anonymous),
         "device": args.device,
         "parse_processes": args.parse_processes or min(2, os.cpu_count() or 1),
     }
@@ -350,7 +356,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         quote_model=model_option(args.quote_model), precision=args.precision, dialogue=getattr(args, "dialogue", False),
         resolver=resolver_config(
             getattr(args, "speaker_model", "default"), getattr(args, "pronoun_model", None),
-            getattr(args, "pronoun_weight", 1.0),
+            getattr(args, "pronoun_weight", 1.0), getattr(args, "anonymous", "unnamed"),
         ),
     )
 

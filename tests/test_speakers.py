@@ -84,27 +84,37 @@ def test_two_anonymous_sources_stay_apart(nlp: stance.Pipeline) -> None:
         ("It was cold. She said the clinic was full.", "person"),
         # a person who only qualifies what speaks is not the speaker
         ("The Clinton campaign said the ad was false.", "organization"),
-        ("McConnell aides said the deal was close.", "group"),
+        ("McConnell aides said the deal was close.", "anonymous"),
         ("A source close to Jane Doe said the deal was close.", "anonymous"),
         # several people, a share of poll respondents, an outlet by its name
         ("Jane Doe and John Roe said the deal was close.", "group"),
         ("Another 19 percent said the economy was weak.", "group"),
         ("The Washington Post said the deal was close.", "media"),
         # names that only qualify the noun that speaks; documents speak for the bodies behind them
-        ("Democratic leaders said the deal was close.", "group"),
+        ("Democratic leaders said the deal was close.", "anonymous"),
         ("A Bloomberg poll showed that the race was close.", "organization"),
+        # a document with no name behind it is an unknown source
+        ("A new poll showed that the race was close.", "unknown"),
         ("A Government Accountability Office report said the program was failing.", "organization"),
         ("The agency said the program was failing.", "organization"),
         ("The media said the debate was a rout.", "media"),
-        # anonymity: plural sources, a knowledge marker, anonymity stated after the mention;
-        # plural officials without any marker are a group
+        # anonymity: unnamed individuals and officials, singular or plural, with or without a
+        # marker; collectives of the public or of a party are groups
         ("Sources said the deal was close.", "anonymous"),
         ("People with direct knowledge of the talks said the deal was close.", "anonymous"),
         ("Senior officials said the deal was close, speaking on the condition of anonymity.", "anonymous"),
-        ("Senior officials said the deal was close.", "group"),
-        # one unnamed member of a party is an unnamed person (anonymous with a marker); the
-        # party's members are a group
-        ("One senior Democrat said the deal was close.", "person"),
+        ("Senior officials said the deal was close.", "anonymous"),
+        ("U.S. intelligence officials said the deal was close.", "anonymous"),
+        ("A bartender said the deal was close.", "anonymous"),
+        ("One analyst said the deal was close.", "anonymous"),
+        # a role with its holder's invented name is that person; the same role unnamed is not
+        ("Tavita Fa'alogo, a bartender in Apia, said the deal was close.", "person"),
+        ("Apple's chief executive, Oluwaseun Adeyemi-Brandt, said the deal was close.", "person"),
+        ("A bartender in Apia said the deal was close.", "anonymous"),
+        ("Critics said the deal was a surrender.", "group"),
+        ("Voters said the deal was close.", "group"),
+        # one unnamed member of a party is an unnamed individual; the party's members are a group
+        ("One senior Democrat said the deal was close.", "anonymous"),
         ("A Republican involved in the planning, who asked not to be named, said the deal was close.", "anonymous"),
         ("Democrats said the deal was close.", "group"),
         ("Nancy Pelosi, a Democrat, said the deal was close.", "person"),
@@ -113,6 +123,31 @@ def test_two_anonymous_sources_stay_apart(nlp: stance.Pipeline) -> None:
 def test_speaker_type(nlp: stance.Pipeline, text: str, type_: str) -> None:
     doc = nlp(text)
     assert [str(q.speaker.type) for q in doc.quotes] == [type_]
+
+
+@pytest.mark.parametrize(
+    ("text", "type_"),
+    [
+        # ResolverConfig(anonymous="marked"), the convention of earlier versions: anonymous only with a
+        # marker; unnamed individuals are persons, plural officials groups, documents organisations
+        ("Senior officials said the deal was close.", "group"),
+        ("McConnell aides said the deal was close.", "group"),
+        ("One senior Democrat said the deal was close.", "person"),
+        ("A bartender said the deal was close.", "person"),
+        ("A new poll showed that the race was close.", "organization"),
+        ("Officials who asked not to be named said the deal was close.", "anonymous"),
+        ("Sources said the deal was close.", "anonymous"),
+        ("Critics said the deal was a surrender.", "group"),
+    ],
+)
+def test_speaker_type_marked_convention(text: str, type_: str) -> None:
+    nlp = stance.load(quote_model=None, resolver=stance.ResolverConfig(anonymous="marked"))
+    assert [str(q.speaker.type) for q in nlp(text).quotes] == [type_]
+
+
+def test_unknown_anonymity_convention_is_refused() -> None:
+    with pytest.raises(ValueError, match="anonymous must be"):
+        stance.ResolverConfig(anonymous="all")
 
 
 @pytest.mark.parametrize(

@@ -81,15 +81,40 @@ MEDIA_NOUNS = frozenset(
 ARTIFACT_NOUNS = frozenset(
     "poll survey study analysis review statement letter memo video clip ad advertisement film "
     "document filing complaint lawsuit ruling data research tweet email record "
-    "recording transcript proposal plan bill law measure budget release report".split()
+    "recording transcript proposal plan bill law measure budget release report account book article "
+    "biography memoir audio opinion post blog message note footage photo testimony slide presentation "
+    "estimate database brief chart".split()
 )
 #: head nouns of organisations
 ORG_NOUNS = frozenset(
     "government ministry company campaign committee department administration party office "
     "union council court firm bank army military police commission board agency organization "
     "organisation group foundation institute university white house kremlin embassy state "
-    "coalition alliance team".split()
+    "coalition alliance team panel jury labor".split()
 )
+#: plural heads of people who speak in a role, office, occupation or expertise ("officials",
+#: "aides", "experts", "executives"): unnamed, they are anonymous sources under the default
+#: convention (``ResolverConfig.anonymous = "unnamed"``); collectives of the public or of a party
+#: ("voters", "critics", "Democrats") stay groups
+ROLE_NOUNS = SOURCE_NOUNS | frozenset(
+    "spokesman spokeswoman spokesperson representative analyst expert strategist consultant operative "
+    "economist scientist researcher scholar historian professor academic lawyer attorney prosecutor "
+    "investigator agent detective judge doctor physician nurse surgeon executive manager director "
+    "leader lawmaker legislator senator congressman congresswoman governor mayor minister secretary "
+    "commander general soldier envoy ambassador negotiator lobbyist pollster observer organizer "
+    "organiser insider confidant associate colleague ally friend relative neighbor neighbour witness "
+    "employee staff staffer bartender teacher engineer banker trader investor official authority "
+    "spokespeople participant candidate rival contender challenger loyalist donor fundraiser reviewer "
+    "figure member regulator surrogate administrator moderator speechwriter journalist".split()
+) - {"person", "people", "individual"}  # "people" alone are the public; "people familiar with …" are marked
+#: heads that count or gather the people who speak ("a group of experts", "half of voters",
+#: "an increasing number of Democrats"): the head is the noun after "of"
+_QUANTITY_HEADS = frozenset(
+    "group number handful couple dozen dozens score scores majority minority half third quarter "
+    "some many most all few several none one two three four five six seven eight nine ten "
+    "hundreds thousands millions percent share bunch chorus".split()
+)
+_INDEFINITE_PRONOUNS = frozenset("one someone anyone everyone nobody everybody somebody anybody".split())
 _ANON_MARKERS = re.compile(
     r"familiar with|not (?:authori[sz]ed|allowed|permitted)|(?:asked|declined|requested) not to be|"
     r"on (?:the )?condition of anonymity|who (?:asked|spoke|requested|declined)|anonymously|"
@@ -237,6 +262,15 @@ class ResolverConfig:
     #: candidate it prefers to "none of them", else the rules), ``"decide"`` (its candidate, or a
     #: new speaker when it prefers none)
     pronoun_descriptors: str = "off"
+    #: which unnamed sources are typed ``anonymous``: ``"unnamed"`` (the default, the convention
+    #: in the README) every unnamed individual, and unnamed people speaking in a role, office or
+    #: expertise, singular or plural ("a senior source", "U.S. officials", "a bartender", "one
+    #: analyst"), while collectives of the public or of a party stay ``group`` and unnamed polls,
+    #: reports and documents are ``unknown``; ``"marked"`` (the convention of earlier versions) only
+    #: informants ("a source", "people familiar with …") and people whose anonymity the text
+    #: states, unnamed individuals being ``person``, plural officials ``group`` and documents
+    #: ``organization``
+    anonymous: str = "unnamed"
 
     def __post_init__(self) -> None:
         if self.pronoun_window <= 0:
@@ -245,6 +279,8 @@ class ResolverConfig:
             raise ValueError("ResolverConfig.pronoun_weight must be >= 0")
         if self.pronoun_descriptors not in ("off", "first", "decide"):
             raise ValueError("ResolverConfig.pronoun_descriptors must be 'off', 'first' or 'decide'")
+        if self.anonymous not in ("unnamed", "marked"):
+            raise ValueError("ResolverConfig.anonymous must be 'unnamed' or 'marked'")
 
 
 @dataclass
@@ -266,6 +302,10 @@ class Cluster:
     #: the honorific the person is named with ("mr", "mrs", "miss", "ms"): "Mr. Bennet" and
     #: "Mrs. Bennet" are two people
     title: str | None = None
+    #: the head noun of the descriptor that introduced an unnamed speaker ("officials"), and its
+    #: span ("U.S. officials"); ``None`` for speakers introduced by a name or a pronoun
+    head: str | None = None
+    intro: Span | None = None
 
 
 @dataclass(frozen=True)
@@ -309,6 +349,20 @@ class RuleResolver:
         return inside[-1] if inside else None
 
     @staticmethod
+    def _counted(parsed: ParsedText, toks: list[Token], head: Token | None) -> Token | None:
+        """The noun a quantity head counts ("a group of experts", "about half of voters": the
+        experts, the voters), else ``head``."""
+        if head is None or head.lemma.lower() not in _QUANTITY_HEADS:
+            return head
+        inside = {t.i for t in toks}
+        for k in parsed.children[head.i]:
+            if k in inside and parsed.tokens[k].dep == "prep" and parsed.tokens[k].lemma.lower() == "of":
+                obj = [parsed.tokens[j] for j in parsed.children[k] if j in inside and parsed.tokens[j].dep == "pobj"]
+                if obj and obj[0].pos in ("NOUN", "PROPN"):
+                    return obj[0]
+        return head
+
+    @staticmethod
     def _names(parsed: ParsedText, span: Span, labels: tuple[str, ...]) -> list[tuple[int, int, str]]:
         return [e for e in parsed.ents if span[0] <= e[0] and e[1] <= span[1] and e[2] in labels]
 
@@ -324,7 +378,7 @@ class RuleResolver:
     def _analyse(self, parsed: ParsedText, span: Span, cue_lemma: str | None) -> dict[str, object]:
         text = parsed.text[span[0] : span[1]]
         toks = parsed.tokens_in(*span)
-        head = self._head(toks, span)
+        head = self._counted(parsed, toks, self._head(toks, span))
         low = text.lower().strip()
         info = self._analyse_form(parsed, span, cue_lemma, text, toks, head, low)
         info["nouns"] = {t.lemma for t in toks if t.pos == "NOUN"}
@@ -1112,6 +1166,8 @@ class RuleResolver:
                     number=info.get("number"),  # type: ignore[arg-type]
                     title=info.get("title"),  # type: ignore[arg-type]
                 )
+                if info["kind"] == "descriptor" and ante is None:
+                    target.head, target.intro = str(info.get("head", "")), span
                 clusters.append(target)
             if info.get("head"):
                 target.heads.add(str(info["head"]))
@@ -1143,7 +1199,53 @@ class RuleResolver:
             if c.named and c.title and len(c.name.split()) == 1:
                 # two "Bennet"s are told apart by the title they are named with
                 c.name = f"{c.title.capitalize()}{'' if c.title == 'miss' else '.'} {c.name}"
+        if self.config.anonymous == "unnamed":
+            self._unnamed_convention(parsed, clusters)
         return Resolution(clusters, assignment)
+
+    @staticmethod
+    def _identified(parsed: ParsedText, span: Span) -> bool:
+        """A described person the phrase itself identifies, so not an anonymous source: a name
+        the NER missed ("Politifact", "Ditto": every word capitalised), a role with its holder's
+        name ("Apple's chief executive, Tim Cook", "Sullivan's lawyer Beth Wilkinson"), someone
+        known through a possessor ("his ex-wife", "Scott's lawyer"; not "Clinton's advisers"), or an indefinite pronoun
+        ("no one", "someone")."""
+        toks = parsed.tokens_in(*span)
+        head = RuleResolver._head(toks, span)
+        if head is None:
+            return True
+        words = [t for t in toks if t.text[:1].isalpha()]
+        if words and all(t.text[:1].isupper() for t in words) and head.ent != "NORP" and (
+            head.pos == "PROPN" or (len(words) == 1 and head.lemma.lower() not in ROLE_NOUNS | SOURCE_NOUNS)
+        ):
+            return True  # "Trump" or "Politifact" tagged as a noun, not "Officials" opening a sentence
+        if any(lab == "PERSON" and head.start <= a and b <= span[1] for a, b, lab in parsed.ents):
+            return True  # the head is a name, or a name follows it ("his wife and … Hillary Clinton")
+        after = [t for t in toks if t.i > head.i and t.pos != "PUNCT"]
+        if after and after[0].pos == "PROPN":
+            return True
+        if head.tag not in ("NNS", "NNPS") and any(parsed.tokens[k].dep == "poss" for k in parsed.children[head.i]):
+            return True
+        return head.lemma.lower() in _INDEFINITE_PRONOUNS
+
+    @staticmethod
+    def _unnamed_convention(parsed: ParsedText, clusters: list[Cluster]) -> None:
+        """Type the unnamed speakers that no name was found for by the README's convention,
+        after linking (which reads the finer types): an unnamed individual ("a doctor", "one
+        senior Democrat") and unnamed people in a role, office or expertise ("officials",
+        "experts": :data:`ROLE_NOUNS`) are anonymous; a poll, report or document with no name in
+        its phrase ("a new poll", not "a Bloomberg poll": a proper noun names who is behind it) is
+        unknown."""
+        for c in clusters:
+            if c.named or c.author or c.head is None or c.intro is None:
+                continue
+            if c.type == SpeakerType.PERSON and not RuleResolver._identified(parsed, c.intro):
+                c.type = SpeakerType.ANONYMOUS
+            elif c.type == SpeakerType.GROUP and c.head in ROLE_NOUNS and not RuleResolver._identified(parsed, c.intro):
+                c.type = SpeakerType.ANONYMOUS
+            elif c.type == SpeakerType.ORGANIZATION and c.head in ARTIFACT_NOUNS:
+                if not any(t.pos == "PROPN" for t in parsed.tokens_in(*c.intro)):
+                    c.type = SpeakerType.UNKNOWN
 
     def _add_name_mentions(self, parsed: ParsedText, clusters: list[Cluster]) -> None:
         """Every mention of a named speaker's name in the text belongs to it (not only sources)."""
