@@ -741,6 +741,69 @@ def test_train_distils_from_a_teacher(tiny_base: Path, data_dir: Path, tmp_path:
         train_mod.train(data_dir, tmp_path / "bad", teacher=tmp_path / "teacher", distill_weight=1.5, **kwargs)
 
 
+def _two_members(tiny_base: Path, tmp_path: Path) -> tuple[Path, Path]:
+    dirs = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        clf = StanceClassifier(StanceConfig(base_model=str(tiny_base), trained_layers=1, max_length=48))
+        with torch.no_grad():
+            clf.net.head.weight.normal_(0, 2.0)
+        dirs.append(clf.save_pretrained(tmp_path / f"member{seed}"))
+    return dirs[0], dirs[1]
+
+
+def test_soup_is_the_weighted_average(tiny_base: Path, tmp_path: Path) -> None:
+    """A soup's trained weights are the weighted mean of its members'; weight 1/0 gives the first back."""
+    from stance.targets.train import soup
+
+    a, b = _two_members(tiny_base, tmp_path)
+    sa = StanceClassifier.from_pretrained(a).trainable_state()
+    sb = StanceClassifier.from_pretrained(b).trainable_state()
+    assert any(not torch.equal(sa[k], sb[k]) for k in sa)
+    mixed = soup([a, b], [3, 1]).trainable_state()  # normalised: 0.75 / 0.25
+    assert set(mixed) == set(sa)
+    for k in sa:
+        assert torch.allclose(mixed[k], 0.75 * sa[k].float() + 0.25 * sb[k].float(), atol=1e-6)
+    only_a = soup([a, b], [1, 0])
+    assert torch.equal(only_a.probabilities(TEXTS, TARGETS), StanceClassifier.from_pretrained(a).probabilities(TEXTS, TARGETS))
+
+
+def test_soup_refusals(tiny_base: Path, tmp_path: Path) -> None:
+    from stance.targets.train import soup
+
+    a, b = _two_members(tiny_base, tmp_path)
+    with pytest.raises(ValueError, match="at least two"):
+        soup([a])
+    for bad in ([1.0], [1.0, -1.0], [0.0, 0.0]):
+        with pytest.raises(ValueError, match="soup weights"):
+            soup([a, b], bad)
+    other = StanceClassifier(StanceConfig(base_model=str(tiny_base), trained_layers=2, max_length=48))
+    with pytest.raises(ValueError, match="trained_layers"):
+        soup([a, other.save_pretrained(tmp_path / "two-layers")])
+    lora = StanceClassifier(StanceConfig(base_model=str(tiny_base), trained_layers=1, max_length=48, lora_rank=2))
+    with pytest.raises(ValueError, match="low-rank adapters"):
+        soup([lora.save_pretrained(tmp_path / "lora"), a])
+
+
+def test_soup_command_refits_the_temperature_and_keeps_the_screen(tiny_base: Path, data_dir: Path, tmp_path: Path) -> None:
+    """``--soup``: the average is saved with a temperature fitted on the calibration pairs, the
+    first member's screen, and a card naming the members and their weights."""
+    from stance.targets.train import main
+
+    a, b = _two_members(tiny_base, tmp_path)
+    first = StanceClassifier.from_pretrained(a)
+    first.screen = StanceClassifier.from_pretrained(b)
+    first.save_pretrained(tmp_path / "with-screen")
+    out = tmp_path / "soup"
+    main(["--data", str(data_dir), "--output", str(out), "--soup", str(tmp_path / "with-screen"), str(b),
+          "--soup-weights", "0.25", "0.75", "--threads", "1", "--no-eval"])
+    card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
+    assert [m["weight"] for m in card["soup_of"]] == [0.25, 0.75]
+    assert card["calibration"]["temperature"] == StanceClassifier.from_pretrained(out).config.temperature != 1.0
+    assert (out / "screen" / "model.safetensors").is_file()
+    assert "A weighted average of trained models" in (out / "model_card.md").read_text(encoding="utf-8")
+
+
 def test_train_with_adapters_stores_only_them(tiny_base: Path, data_dir: Path, tmp_path: Path) -> None:
     """``--lora-rank`` (the recipe for a base too big to ship fine-tuned) stores adapters, layer
     norms and the head, and says so on the card; ``--base-int8`` trains over the int8 round trip."""

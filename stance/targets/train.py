@@ -152,6 +152,10 @@ def _news_training_data(
         news = read_news_quotes(data_dir, "train", gold=news_gold)
         tr, ca = _group_split(news, 0.15, rng)
         calib += ca
+        if caps["news"] < len(tr):
+            # a capped draw spans all articles, not the first ones; its own generator, so the rest of
+            # the mix (and every uncapped command) draws as before
+            random.Random(seed + 1).shuffle(tr)
         kept = tr[: caps["news"]]
         train += kept * max(1, news_repeat)
         if self_repeat > 1:
@@ -417,20 +421,8 @@ def train(
     with torch.no_grad():
         for p in params:
             p.copy_(p.half().float())
-    clf.net.eval()
     _set_threads(threads)
-    z = clf.logits([e.text for e in calib_ex], [e.target for e in calib_ex], [e.context for e in calib_ex], batch_size=32,
-                   speakers=_speakers(calib_ex))
-    y = torch.tensor([label_id[e.label] for e in calib_ex])
-    labels_ = clf.config.labels
-    calib_f1 = macro_f1(gold=[labels_[i] for i in y.tolist()], pred=[labels_[i] for i in z.argmax(-1).tolist()])
-    nll_before = float(torch.nn.functional.cross_entropy(z, y))
-    temperature = fit_temperature(z, y)
-    nll_after = float(torch.nn.functional.cross_entropy(z / temperature, y))
-    probs = torch.softmax(z / temperature, -1)
-    ece = expected_calibration_error(confidences=probs.max(-1).values.tolist(), correct=(probs.argmax(-1) == y).tolist())
-    log.info("temperature %.3f  NLL %.4f -> %.4f  ECE %.4f", temperature, nll_before, nll_after, ece)
-    clf.config = replace(clf.config, temperature=temperature)
+    calibration = _calibrate(clf, calib_ex)
     if recipe == "news":  # the pipeline reads "speaker: quote" + the paragraph for such a model
         clf.config = replace(clf.config, extra={**clf.config.extra, "inputs": "speaker+context"})
     out = clf.save_pretrained(output)
@@ -457,8 +449,7 @@ def train(
         "train_data": dict(Counter(f"{e.dataset}/{e.split}" for e in train_ex)),
         "train_labels": dict(Counter(e.label for e in train_ex)),
         "calibration_data": dict(Counter(f"{e.dataset}/{e.split}" for e in calib_ex)),
-        "calibration": {"method": "temperature scaling", "temperature": temperature, "nll_before": nll_before,
-                        "nll_after": nll_after, "ece_after": ece, "macro_f1": calib_f1},
+        "calibration": calibration,
         "label_mapping": {
             "semeval": "FAVOR->favor, AGAINST->against, NONE->neutral",
             "vast": "pro(1)->favor, con(0)->against, neutral(2)->neutral",
@@ -484,6 +475,114 @@ def train(
         card["metrics"] = evaluate_all(clf, data_dir, threads=threads, baseline=baseline)
     write_model_card(out, card)
     return card
+
+
+def _calibrate(clf: StanceClassifier, calib_ex: Sequence[StanceExample]) -> dict[str, Any]:
+    """Fit ``clf``'s temperature on the calibration pairs (read by ``clf`` alone) and return the
+    card's ``calibration`` block."""
+    clf.net.eval()
+    label_id = {lab: i for i, lab in enumerate(clf.config.labels)}
+    z = clf.logits([e.text for e in calib_ex], [e.target for e in calib_ex], [e.context for e in calib_ex], batch_size=32,
+                   speakers=_speakers(calib_ex))
+    y = torch.tensor([label_id[e.label] for e in calib_ex])
+    labels_ = clf.config.labels
+    calib_f1 = macro_f1(gold=[labels_[i] for i in y.tolist()], pred=[labels_[i] for i in z.argmax(-1).tolist()])
+    nll_before = float(torch.nn.functional.cross_entropy(z, y))
+    temperature = fit_temperature(z, y)
+    nll_after = float(torch.nn.functional.cross_entropy(z / temperature, y))
+    probs = torch.softmax(z / temperature, -1)
+    ece = expected_calibration_error(confidences=probs.max(-1).values.tolist(), correct=(probs.argmax(-1) == y).tolist())
+    log.info("temperature %.3f  NLL %.4f -> %.4f  ECE %.4f", temperature, nll_before, nll_after, ece)
+    clf.config = replace(clf.config, temperature=temperature)
+    return {"method": "temperature scaling", "temperature": temperature, "nll_before": nll_before,
+            "nll_after": nll_after, "ece_after": ece, "macro_f1": calib_f1}
+
+
+#: config fields that may differ between the members of a soup
+_SOUP_FREE = ("temperature", "weights_sha256", "library_version", "screen")
+
+
+def soup(model_dirs: Sequence[str | Path], weights: Sequence[float] | None = None) -> StanceClassifier:
+    """A weighted average ("model soup", Wortsman et al. 2022) of stance models fine-tuned from one
+    base with one configuration; ``weights`` (default uniform) are normalised to sum to 1.
+
+    The result reads with the first member's configuration and its screen (if it has one); its
+    temperature is the first member's until it is refitted (``python -m stance.targets.train --soup``
+    refits it on the calibration pairs). Raises ``ValueError`` for fewer than two members, weights
+    that do not match them or are negative, models with low-rank adapters, and members whose
+    configurations differ beyond temperature, checksum, version and screen."""
+    dirs = [Path(d) for d in model_dirs]
+    if len(dirs) < 2:
+        raise ValueError("a soup needs at least two stance models")
+    w = [1.0] * len(dirs) if weights is None else [float(x) for x in weights]
+    if len(w) != len(dirs) or any(x < 0 for x in w) or sum(w) <= 0:
+        raise ValueError(f"soup weights must be {len(dirs)} non-negative numbers with a positive sum, got {list(w)}")
+    w = [x / sum(w) for x in w]
+    members = [StanceClassifier.from_pretrained(d, merge=False, screen=False) for d in dirs]
+    first = members[0].config.to_dict()
+    for d, m in zip(dirs, members, strict=True):
+        if m.config.lora_rank:
+            raise ValueError(f"{d}: models with low-rank adapters cannot be averaged into a soup")
+        other = m.config.to_dict()
+        differ = sorted(k for k in set(first) | set(other) if k not in _SOUP_FREE and first.get(k) != other.get(k))
+        if differ:
+            raise ValueError(f"{d} differs from {dirs[0]} in {differ}: only models of one configuration make a soup")
+    states = [m.trainable_state() for m in members]
+    mixed = {k: torch.stack([wi * s[k].float() for wi, s in zip(w, states, strict=True)]).sum(0) for k in states[0]}
+    out = StanceClassifier.from_pretrained(dirs[0], merge=False)
+    own = out.net.state_dict()
+    out.net.load_state_dict({k: v.to(own[k].dtype) for k, v in mixed.items()}, strict=False)
+    out.net.eval()
+    return out
+
+
+def _soup_main(args: argparse.Namespace, command: str) -> int:
+    members = [Path(d) for d in args.soup]
+    clf = soup(members, args.soup_weights)
+    _set_threads(args.threads)
+    _, calib_ex = build_training_data(args.data, seed=args.seed, recipe=args.recipe, news_gold=args.news_gold)
+    with torch.no_grad():  # the stored precision, before calibrating (as training does)
+        for v in clf.trainable_state().values():
+            v.copy_(v.half().float())
+    screen, clf.screen = clf.screen, None  # the temperature is the model's own, fitted without the screen
+    calibration = _calibrate(clf, calib_ex)
+    clf.screen = screen
+    out = clf.save_pretrained(args.output)
+    first = members[0] / "model_card.json"
+    card: dict[str, Any] = json.loads(first.read_text(encoding="utf-8")) if first.is_file() else {}
+    weights = args.soup_weights or [1.0] * len(members)
+    cfg = clf.config
+    for key, value in (  # a member without a card (one saved by hand) still gives a complete one
+        ("task", "target stance: (quote, target[, context]) -> favor / against / neutral"),
+        ("base_model", _base_description(cfg.base_model)), ("seed", args.seed), ("recipe", args.recipe),
+        ("hyperparameters", {"trained_layers": cfg.trained_layers, "lora_rank": cfg.lora_rank, "reader": cfg.reader,
+                             "joint_layers": cfg.joint_layers, "max_length": cfg.max_length}),
+        ("train_data", {}), ("label_mapping", {}),
+    ):
+        card.setdefault(key, value)
+    card["hyperparameters"]["device"] = "cpu (no training: an average)"
+    card.update({
+        "name": Path(args.output).name,
+        "library_version": LIBRARY_VERSION,
+        "command": command,
+        "soup_of": [{"model": str(d), "weight": x / sum(weights),
+                     "weights_sha256": StanceConfig.from_dict(json.loads((d / "config.json").read_text("utf-8"))).weights_sha256}
+                    for d, x in zip(members, weights, strict=True)],
+        "calibration_data": dict(Counter(f"{e.dataset}/{e.split}" for e in calib_ex)),
+        "calibration": calibration,
+        "train_seconds": 0.0,
+        "versions": {"python": platform.python_version(), "torch": torch.__version__, **_versions()},
+        "artefact": {p.name: p.stat().st_size for p in sorted(out.iterdir()) if p.is_file()},
+        "weights_sha256": clf.config.weights_sha256,
+        "metrics": {},
+    })
+    card.setdefault("notes", []).insert(0, "A weighted average of trained models (a soup): " + ", ".join(
+        f"{s['model']} × {s['weight']:.2f}" for s in card["soup_of"]) + "; the members' data and training are on their cards;"
+        " the training-data fields above are the first member's.")
+    if not args.no_eval:
+        card["metrics"] = evaluate_all(clf, args.data, threads=args.threads, baseline=not args.no_baseline)
+    write_model_card(out, card)
+    return 0
 
 
 def _versions() -> dict[str, str]:
@@ -687,6 +786,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--distill-weight", type=float, default=0.5,
                         help="share of the loss that is the teacher's (KL at --distill-temperature); the rest is the gold's")
     parser.add_argument("--distill-temperature", type=float, default=2.0)
+    parser.add_argument("--soup", nargs="+", default=None, metavar="DIR",
+                        help="average these trained stance models (one configuration) instead of training; the "
+                             "temperature is refitted on the recipe's calibration pairs and the first one's screen kept")
+    parser.add_argument("--soup-weights", nargs="+", type=float, default=None, metavar="W",
+                        help="one weight per --soup model (default: uniform)")
     parser.add_argument("--no-eval", action="store_true")
     parser.add_argument("--no-baseline", action="store_true", help="evaluate the model only, not the zero-shot baseline")
     parser.add_argument("--eval-only", action="store_true", help="evaluate the model in --output and rewrite its card")
@@ -700,6 +804,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_model_card(Path(args.output), card)
         return 0
     command = "python -m stance.targets.train " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.soup:
+        return _soup_main(args, command)
     train(
         args.data, args.output, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         head_lr=args.head_lr, trained_layers=args.trained_layers, max_length=args.max_length, base_model=args.base_model,
