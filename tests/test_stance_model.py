@@ -794,6 +794,7 @@ def test_soup_command_refits_the_temperature_and_keeps_the_screen(tiny_base: Pat
     first = StanceClassifier.from_pretrained(a)
     first.screen = StanceClassifier.from_pretrained(b)
     first.save_pretrained(tmp_path / "with-screen")
+    (tmp_path / "with-screen" / "screen" / "model_card.md").write_text("# the screen's card\n", encoding="utf-8")
     out = tmp_path / "soup"
     main(["--data", str(data_dir), "--output", str(out), "--soup", str(tmp_path / "with-screen"), str(b),
           "--soup-weights", "0.25", "0.75", "--threads", "1", "--no-eval"])
@@ -801,6 +802,7 @@ def test_soup_command_refits_the_temperature_and_keeps_the_screen(tiny_base: Pat
     assert [m["weight"] for m in card["soup_of"]] == [0.25, 0.75]
     assert card["calibration"]["temperature"] == StanceClassifier.from_pretrained(out).config.temperature != 1.0
     assert (out / "screen" / "model.safetensors").is_file()
+    assert (out / "screen" / "model_card.md").read_text(encoding="utf-8") == "# the screen's card\n"
     assert "A weighted average of trained models" in (out / "model_card.md").read_text(encoding="utf-8")
 
 

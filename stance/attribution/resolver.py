@@ -1206,10 +1206,10 @@ class RuleResolver:
     @staticmethod
     def _identified(parsed: ParsedText, span: Span) -> bool:
         """A described person the phrase itself identifies, so not an anonymous source: a name
-        the NER missed ("Politifact", "Ditto": every word capitalised), a role with its holder's
-        name ("Apple's chief executive, Tim Cook", "Sullivan's lawyer Beth Wilkinson"), someone
-        known through a possessor ("his ex-wife", "Scott's lawyer"; not "Clinton's advisers"), or an indefinite pronoun
-        ("no one", "someone")."""
+        the NER missed ("Quillfact", "Ngata": every word capitalised), a role with its holder's
+        name ("the firm's chief executive, Ama Owusu", "her lawyer Lior Ben-Ami"), someone known
+        through a possessor ("his ex-wife", "Ngata's lawyer"; not "Ngata's advisers"), or an
+        indefinite pronoun ("no one", "someone")."""
         toks = parsed.tokens_in(*span)
         head = RuleResolver._head(toks, span)
         if head is None:
@@ -1218,9 +1218,9 @@ class RuleResolver:
         if words and all(t.text[:1].isupper() for t in words) and head.ent != "NORP" and (
             head.pos == "PROPN" or (len(words) == 1 and head.lemma.lower() not in ROLE_NOUNS | SOURCE_NOUNS)
         ):
-            return True  # "Trump" or "Politifact" tagged as a noun, not "Officials" opening a sentence
+            return True  # a surname or an outlet tagged as a noun, not "Officials" opening a sentence
         if any(lab == "PERSON" and head.start <= a and b <= span[1] for a, b, lab in parsed.ents):
-            return True  # the head is a name, or a name follows it ("his wife and … Hillary Clinton")
+            return True  # the head is a name, or a name follows it ("his wife and … Ama Owusu")
         after = [t for t in toks if t.i > head.i and t.pos != "PUNCT"]
         if after and after[0].pos == "PROPN":
             return True

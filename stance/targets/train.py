@@ -17,6 +17,7 @@ import json
 import logging
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -548,6 +549,11 @@ def _soup_main(args: argparse.Namespace, command: str) -> int:
     calibration = _calibrate(clf, calib_ex)
     clf.screen = screen
     out = clf.save_pretrained(args.output)
+    if screen is not None:  # the screen is the first member's: so is its card
+        for name in ("model_card.md", "model_card.json"):
+            card_file = members[0] / clf.config.screen / name
+            if card_file.is_file():
+                shutil.copy(card_file, out / clf.config.screen / name)
     first = members[0] / "model_card.json"
     card: dict[str, Any] = json.loads(first.read_text(encoding="utf-8")) if first.is_file() else {}
     weights = args.soup_weights or [1.0] * len(members)
