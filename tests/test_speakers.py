@@ -111,6 +111,10 @@ def test_two_anonymous_sources_stay_apart(nlp: stance.Pipeline) -> None:
         ("Tavita Fa'alogo, a bartender in Apia, said the deal was close.", "person"),
         ("Apple's chief executive, Oluwaseun Adeyemi-Brandt, said the deal was close.", "person"),
         ("A bartender in Apia said the deal was close.", "anonymous"),
+        # the people around a named person are not that person; the public stays a group
+        ("Advisers to Tamar Ngata said the deal was close.", "anonymous"),
+        ("One of Mr. Ngata's climate advisers said the deal was close.", "anonymous"),
+        ("Most people said the deal was close.", "group"),
         ("Critics said the deal was a surrender.", "group"),
         ("Voters said the deal was close.", "group"),
         # one unnamed member of a party is an unnamed individual; the party's members are a group

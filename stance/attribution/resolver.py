@@ -96,7 +96,7 @@ ORG_NOUNS = frozenset(
 #: "aides", "experts", "executives"): unnamed, they are anonymous sources under the default
 #: convention (``ResolverConfig.anonymous = "unnamed"``); collectives of the public or of a party
 #: ("voters", "critics", "Democrats") stay groups
-ROLE_NOUNS = SOURCE_NOUNS | frozenset(
+ROLE_NOUNS = (SOURCE_NOUNS | frozenset(
     "spokesman spokeswoman spokesperson representative analyst expert strategist consultant operative "
     "economist scientist researcher scholar historian professor academic lawyer attorney prosecutor "
     "investigator agent detective judge doctor physician nurse surgeon executive manager director "
@@ -106,7 +106,7 @@ ROLE_NOUNS = SOURCE_NOUNS | frozenset(
     "employee staff staffer bartender teacher engineer banker trader investor official authority "
     "spokespeople participant candidate rival contender challenger loyalist donor fundraiser reviewer "
     "figure member regulator surrogate administrator moderator speechwriter journalist".split()
-) - {"person", "people", "individual"}  # "people" alone are the public; "people familiar with …" are marked
+)) - {"person", "people", "individual"}  # "people" alone are the public; "people familiar with …" are marked
 #: heads that count or gather the people who speak ("a group of experts", "half of voters",
 #: "an increasing number of Democrats"): the head is the noun after "of"
 _QUANTITY_HEADS = frozenset(
@@ -306,6 +306,8 @@ class Cluster:
     #: span ("U.S. officials"); ``None`` for speakers introduced by a name or a pronoun
     head: str | None = None
     intro: Span | None = None
+    #: introduced by a relative pronoun's antecedent ("economists who said …")
+    relative: bool = False
 
 
 @dataclass(frozen=True)
@@ -1166,8 +1168,10 @@ class RuleResolver:
                     number=info.get("number"),  # type: ignore[arg-type]
                     title=info.get("title"),  # type: ignore[arg-type]
                 )
-                if info["kind"] == "descriptor" and ante is None:
-                    target.head, target.intro = str(info.get("head", "")), span
+                if info["kind"] == "descriptor":
+                    # a relative pronoun's speaker is introduced by its antecedent ("economists who …")
+                    target.head, target.intro = str(info.get("head", "")), ante or span
+                    target.relative = ante is not None
                 clusters.append(target)
             if info.get("head"):
                 target.heads.add(str(info["head"]))
@@ -1211,7 +1215,7 @@ class RuleResolver:
         through a possessor ("his ex-wife", "Ngata's lawyer"; not "Ngata's advisers"), or an
         indefinite pronoun ("no one", "someone")."""
         toks = parsed.tokens_in(*span)
-        head = RuleResolver._head(toks, span)
+        head = RuleResolver._counted(parsed, toks, RuleResolver._head(toks, span))
         if head is None:
             return True
         words = [t for t in toks if t.text[:1].isalpha()]
@@ -1219,8 +1223,13 @@ class RuleResolver:
             head.pos == "PROPN" or (len(words) == 1 and head.lemma.lower() not in ROLE_NOUNS | SOURCE_NOUNS)
         ):
             return True  # a surname or an outlet tagged as a noun, not "Officials" opening a sentence
-        if any(lab == "PERSON" and head.start <= a and b <= span[1] for a, b, lab in parsed.ents):
-            return True  # the head is a name, or a name follows it ("his wife and … Ama Owusu")
+        for a, b, lab in parsed.ents:
+            # the head is a name, or a name follows it ("his wife and … Ama Owusu"), not as the
+            # object of a preposition ("advisers to Mr. Ngata" are not Mr. Ngata)
+            if lab == "PERSON" and head.start <= a and b <= span[1] and not any(
+                t.pos == "ADP" for t in toks if head.end <= t.start < a
+            ):
+                return True
         after = [t for t in toks if t.i > head.i and t.pos != "PUNCT"]
         if after and after[0].pos == "PROPN":
             return True
@@ -1239,7 +1248,7 @@ class RuleResolver:
         for c in clusters:
             if c.named or c.author or c.head is None or c.intro is None:
                 continue
-            if c.type == SpeakerType.PERSON and not RuleResolver._identified(parsed, c.intro):
+            if c.type == SpeakerType.PERSON and not c.relative and not RuleResolver._identified(parsed, c.intro):
                 c.type = SpeakerType.ANONYMOUS
             elif c.type == SpeakerType.GROUP and c.head in ROLE_NOUNS and not RuleResolver._identified(parsed, c.intro):
                 c.type = SpeakerType.ANONYMOUS
