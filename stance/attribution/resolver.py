@@ -351,6 +351,11 @@ class RuleResolver:
         return inside[-1] if inside else None
 
     @staticmethod
+    def _phrase_head(parsed: ParsedText, toks: list[Token], span: Span) -> Token | None:
+        """The noun a source phrase is about: its syntactic head, or what a quantity head counts."""
+        return RuleResolver._counted(parsed, toks, RuleResolver._head(toks, span))
+
+    @staticmethod
     def _counted(parsed: ParsedText, toks: list[Token], head: Token | None) -> Token | None:
         """The noun a quantity head counts ("a group of experts", "about half of voters": the
         experts, the voters), else ``head``."""
@@ -380,7 +385,7 @@ class RuleResolver:
     def _analyse(self, parsed: ParsedText, span: Span, cue_lemma: str | None) -> dict[str, object]:
         text = parsed.text[span[0] : span[1]]
         toks = parsed.tokens_in(*span)
-        head = self._counted(parsed, toks, self._head(toks, span))
+        head = self._phrase_head(parsed, toks, span)
         low = text.lower().strip()
         info = self._analyse_form(parsed, span, cue_lemma, text, toks, head, low)
         info["nouns"] = {t.lemma for t in toks if t.pos == "NOUN"}
@@ -1215,7 +1220,7 @@ class RuleResolver:
         through a possessor ("his ex-wife", "Ngata's lawyer"; not "Ngata's advisers"), or an
         indefinite pronoun ("no one", "someone")."""
         toks = parsed.tokens_in(*span)
-        head = RuleResolver._counted(parsed, toks, RuleResolver._head(toks, span))
+        head = RuleResolver._phrase_head(parsed, toks, span)
         if head is None:
             return True
         words = [t for t in toks if t.text[:1].isalpha()]
@@ -1248,10 +1253,12 @@ class RuleResolver:
         for c in clusters:
             if c.named or c.author or c.head is None or c.intro is None:
                 continue
-            if c.type == SpeakerType.PERSON and not c.relative and not RuleResolver._identified(parsed, c.intro):
-                c.type = SpeakerType.ANONYMOUS
-            elif c.type == SpeakerType.GROUP and c.head in ROLE_NOUNS and not RuleResolver._identified(parsed, c.intro):
-                c.type = SpeakerType.ANONYMOUS
+            unnamed_people = (c.type == SpeakerType.PERSON and not c.relative) or (
+                c.type == SpeakerType.GROUP and c.head in ROLE_NOUNS
+            )
+            if unnamed_people:
+                if not RuleResolver._identified(parsed, c.intro):
+                    c.type = SpeakerType.ANONYMOUS
             elif c.type == SpeakerType.ORGANIZATION and c.head in ARTIFACT_NOUNS:
                 if not any(t.pos == "PROPN" for t in parsed.tokens_in(*c.intro)):
                     c.type = SpeakerType.UNKNOWN

@@ -519,7 +519,8 @@ def soup(model_dirs: Sequence[str | Path], weights: Sequence[float] | None = Non
     if len(w) != len(dirs) or any(x < 0 for x in w) or sum(w) <= 0:
         raise ValueError(f"soup weights must be {len(dirs)} non-negative numbers with a positive sum, got {list(w)}")
     w = [x / sum(w) for x in w]
-    members = [StanceClassifier.from_pretrained(d, merge=False, screen=False) for d in dirs]
+    # the first member with its screen: the soup is built in it
+    members = [StanceClassifier.from_pretrained(d, merge=False, screen=k == 0) for k, d in enumerate(dirs)]
     first = members[0].config.to_dict()
     for d, m in zip(dirs, members, strict=True):
         if m.config.lora_rank:
@@ -530,7 +531,7 @@ def soup(model_dirs: Sequence[str | Path], weights: Sequence[float] | None = Non
             raise ValueError(f"{d} differs from {dirs[0]} in {differ}: only models of one configuration make a soup")
     states = [m.trainable_state() for m in members]
     mixed = {k: torch.stack([wi * s[k].float() for wi, s in zip(w, states, strict=True)]).sum(0) for k in states[0]}
-    out = StanceClassifier.from_pretrained(dirs[0], merge=False)
+    out = members[0]
     own = out.net.state_dict()
     out.net.load_state_dict({k: v.to(own[k].dtype) for k, v in mixed.items()}, strict=False)
     out.net.eval()
