@@ -122,6 +122,16 @@ def test_two_anonymous_sources_stay_apart(nlp: stance.Pipeline) -> None:
         ("A Republican involved in the planning, who asked not to be named, said the deal was close.", "anonymous"),
         ("Democrats said the deal was close.", "group"),
         ("Nancy Pelosi, a Democrat, said the deal was close.", "person"),
+        # the public, bare, is a group; the same words saying how the people took part or were
+        # reached are particular unnamed individuals
+        ("Many people involved in the negotiations said the deal was close.", "anonymous"),
+        ("Many people said the deal was close.", "group"),
+        ("Everyone I interviewed said the deal was close.", "anonymous"),
+        ("Some involved in the new talks said the deal was close.", "anonymous"),
+        ("Many people who worked with Tavita Fa'alogo said the deal was close.", "anonymous"),
+        ("People who voted in Apia said the deal was close.", "group"),
+        # "both" the article's two people (named earlier) is not an anonymous pair
+        ("Both presidential candidates said the deal was close.", "group"),
     ],
 )
 def test_speaker_type(nlp: stance.Pipeline, text: str, type_: str) -> None:

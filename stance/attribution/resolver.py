@@ -115,6 +115,19 @@ _QUANTITY_HEADS = frozenset(
     "hundreds thousands millions percent share bunch chorus".split()
 )
 _INDEFINITE_PRONOUNS = frozenset("one someone anyone everyone nobody everybody somebody anybody".split())
+#: heads of unnamed people that are the public when bare ("many people", "everyone", "some") and
+#: particular unnamed individuals when the phrase says how they took part or were reached
+#: (:data:`_INVOLVEMENT_VERBS`: "people involved in the talks", "everyone I interviewed")
+_PEOPLE_HEADS = frozenset(
+    "people person persons individual individuals someone somebody everyone everybody anyone anybody "
+    "some many several few most all those others".split()
+)
+#: verbs by which a phrase says its unnamed people took part in the events or spoke to the
+#: reporter ("involved in", "I interviewed", "who attended", "people we talked to")
+_INVOLVEMENT_VERBS = frozenset(
+    "involve interview speak talk consult contact reach attend participate work brief witness "
+    "negotiate survey poll".split()
+)
 _ANON_MARKERS = re.compile(
     r"familiar with|not (?:authori[sz]ed|allowed|permitted)|(?:asked|declined|requested) not to be|"
     r"on (?:the )?condition of anonymity|who (?:asked|spoke|requested|declined)|anonymously|"
@@ -347,6 +360,10 @@ class RuleResolver:
         inside = [t for t in tokens if span[0] <= t.start and t.end <= span[1]]
         for t in inside:
             if not any(u.i == t.head for u in inside) or t.head == t.i:
+                if t.pos in ("VERB", "AUX"):
+                    # a source is a noun phrase: a verb heading it is a misparse ("show insiders",
+                    # "many of the people interviewed …"); its first noun or pronoun instead
+                    t = next((u for u in inside if u.pos in ("NOUN", "PROPN", "PRON")), t)
                 return t
         return inside[-1] if inside else None
 
@@ -1217,11 +1234,15 @@ class RuleResolver:
         """A described person the phrase itself identifies, so not an anonymous source: a name
         the NER missed ("Quillfact", "Ngata": every word capitalised), a role with its holder's
         name ("the firm's chief executive, Ama Owusu", "her lawyer Lior Ben-Ami"), someone known
-        through a possessor ("his ex-wife", "Ngata's lawyer"; not "Ngata's advisers"), or an
-        indefinite pronoun ("no one", "someone")."""
+        through a possessor ("his ex-wife", "Ngata's lawyer"; not "Ngata's advisers"), two people
+        the article has named ("both candidates"), or an indefinite pronoun ("no one",
+        "someone")."""
         toks = parsed.tokens_in(*span)
         head = RuleResolver._phrase_head(parsed, toks, span)
         if head is None:
+            return True
+        if toks and toks[0].text.lower() == "both" and not any(t.text.lower() == "and" for t in toks):
+            # "both presidential candidates": two people the article has named (not "both X and Y")
             return True
         words = [t for t in toks if t.text[:1].isalpha()]
         if words and all(t.text[:1].isupper() for t in words) and head.ent != "NORP" and (
@@ -1243,6 +1264,25 @@ class RuleResolver:
         return head.lemma.lower() in _INDEFINITE_PRONOUNS
 
     @staticmethod
+    def _involved(parsed: ParsedText, span: Span) -> bool:
+        """Unnamed people whose phrase says how they took part or were reached ("many people
+        involved in the negotiations", "everyone I interviewed", "some involved in the new
+        efforts"): particular individuals, so anonymous, where the bare head ("many people",
+        "everyone") is the public. The head is a people word (:data:`_PEOPLE_HEADS`, read through a
+        quantity: "many of the people …") and a verb of :data:`_INVOLVEMENT_VERBS` follows it
+        inside the phrase (a name there is whom they dealt with: "people who worked with Ngata")."""
+        toks = parsed.tokens_in(*span)
+        head = RuleResolver._phrase_head(parsed, toks, span)
+        if head is None or head.text.lower() not in _PEOPLE_HEADS:
+            # the parse may head the phrase elsewhere ("many of the people interviewed …"): its
+            # first noun or pronoun
+            head = next((t for t in toks if t.pos in ("NOUN", "PRON")), None)
+        if head is None or head.text.lower() not in _PEOPLE_HEADS:
+            return False
+        after = [t for t in toks if t.i > head.i]
+        return any(t.pos == "VERB" and t.lemma.lower() in _INVOLVEMENT_VERBS for t in after)
+
+    @staticmethod
     def _unnamed_convention(parsed: ParsedText, clusters: list[Cluster]) -> None:
         """Type the unnamed speakers that no name was found for by the README's convention,
         after linking (which reads the finer types): an unnamed individual ("a doctor", "one
@@ -1252,6 +1292,9 @@ class RuleResolver:
         unknown."""
         for c in clusters:
             if c.named or c.author or c.head is None or c.intro is None:
+                continue
+            if RuleResolver._involved(parsed, c.intro):
+                c.type = SpeakerType.ANONYMOUS
                 continue
             unnamed_people = (c.type == SpeakerType.PERSON and not c.relative) or (
                 c.type == SpeakerType.GROUP and c.head in ROLE_NOUNS
