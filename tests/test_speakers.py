@@ -256,6 +256,14 @@ def _resolve(text: str, quotes: list[tuple[str, str, str]]) -> list[str]:
          [("that the plan had failed", "who", "indirect")], ["John Bentel"]),
         ("The ceremony featured Oprah Winfrey and Stevie Wonder, who joked that the museum was late.",
          [("that the museum was late", "who", "indirect")], ["Stevie Wonder"]),
+        # ... a name in apposition to that noun, or the subject the noun is predicated of
+        ("The mayor thanked his wife, Mele Tupou, who said that the museum was late.",
+         [("that the museum was late", "who", "indirect")], ["Mele Tupou"]),
+        ("Sione Havili is a former civil rights lawyer who said that the museum was late.",
+         [("that the museum was late", "who", "indirect")], ["Sione Havili"]),
+        # negative: an object with no name beside it stays that noun
+        ("The mayor thanked a lawyer who said that the museum was late.",
+         [("that the museum was late", "who", "indirect")], ["lawyer"]),
         # "I" in the narration is the author of the piece; inside a quotation it is not
         ("I told my readers that the plan had failed.", [("that the plan had failed", "I", "indirect")], ["the author"]),
         # ... who is never "he": a pronoun after the narrator's "I" does not fall back on the author

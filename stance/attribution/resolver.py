@@ -883,7 +883,8 @@ class RuleResolver:
     def _relative_antecedent(parsed: ParsedText, span: Span) -> Span | None:
         """"Stevie Wonder, who joked …": the phrase a relative pronoun stands for, i.e. the noun
         its relative clause modifies (the named entity around it, else the noun's own words
-        before the clause)."""
+        before the clause); a name in apposition to that noun ("his wife, Laura, who"), or the
+        subject it is predicated of ("Kaine is a lawyer who"), rather than the noun."""
         i = parsed.token_at(span[0])
         if i is None:
             return None
@@ -894,6 +895,15 @@ class RuleResolver:
         noun = toks[verb.head]
         while noun.dep == "appos" and noun.head != noun.i:  # "John Bentel, a staffer who …"
             noun = toks[noun.head]
+        # "his wife, Laura, who …": the name in apposition, between the noun and the pronoun
+        named = [k for k in parsed.children[noun.i] if toks[k].dep == "appos" and noun.i < k < i and toks[k].ent == "PERSON"]
+        if named:
+            noun = toks[max(named)]
+        # "Kaine is a former civil rights lawyer who …": the subject the noun is predicated of
+        if noun.dep == "attr" and noun.head != noun.i and toks[noun.head].lemma == "be":
+            subj = [k for k in parsed.children[noun.head] if toks[k].dep == "nsubj" and k < noun.i]
+            if subj and toks[subj[0]].pos in ("PROPN", "NOUN"):
+                noun = toks[subj[0]]
         # "Oprah Winfrey and Stevie Wonder, who …": the parse hangs the clause on the first
         # conjunct; it belongs to the nearest one
         while True:
