@@ -178,6 +178,12 @@ def _precision_option(parser: argparse.ArgumentParser, default: str = "auto") ->
              f"bfloat16, int8 (CPU: the quote tagger in int8 through ONNX Runtime, needs "
              f"pip install 'stance-news[onnx]') (default: {default})",
     )
+    parser.add_argument(
+        "--low-memory", action=argparse.BooleanOptionalAction, default=True,
+        help="on the CPU in float32, keep the models' weights in float16 and widen each for its product: "
+             "about 390 MB less at peak, the same speed and figures (default: on; --no-low-memory keeps "
+             "float32 weights, the model cards' exact arithmetic)",
+    )
 
 
 def _device_option(parser: argparse.ArgumentParser) -> None:
@@ -242,7 +248,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     config: dict[str, Any] = {
         "quote_model": model_option(args.quote_model), "stance_model": model_option(args.stance_model),
-        "stance_screen": args.stance_screen, "precision": args.precision, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model, args.pronoun_model, args.pronoun_weight, args.anonymous),
+        "stance_screen": args.stance_screen, "precision": args.precision, "low_memory": args.low_memory, "dialogue": args.dialogue, "resolver": resolver_config(args.speaker_model, args.pronoun_model, args.pronoun_weight, args.anonymous),
         "device": args.device,
         "parse_processes": args.parse_processes or min(2, os.cpu_count() or 1),
     }
@@ -286,7 +292,8 @@ def _evaluate_stance(args: argparse.Namespace) -> int:
     if args.model == "zero-shot":
         classifier: Any = ZeroShotBaseline()
     else:
-        classifier = stance.load(stance_model=args.model, stance_screen=args.stance_screen, precision=args.precision).stance
+        classifier = stance.load(stance_model=args.model, stance_screen=args.stance_screen, precision=args.precision,
+                                 low_memory=args.low_memory).stance
     evaluator = StanceEvaluator(args.dataset, args.data, args.split, n_boot=args.bootstrap, relatedness=args.relatedness,
                                 gold=args.gold, inputs=args.news_inputs)
     result = evaluator(classifier)
@@ -353,7 +360,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
         return 0
     nlp = stance.load(
-        quote_model=model_option(args.quote_model), precision=args.precision, dialogue=getattr(args, "dialogue", False),
+        quote_model=model_option(args.quote_model), precision=args.precision, low_memory=args.low_memory,
+        dialogue=getattr(args, "dialogue", False),
         resolver=resolver_config(
             getattr(args, "speaker_model", "default"), getattr(args, "pronoun_model", None),
             getattr(args, "pronoun_weight", 1.0), getattr(args, "anonymous", "unnamed"),
@@ -436,7 +444,7 @@ def _score(args: argparse.Namespace) -> int:
     if args.stance_model.lower() in ("none", "rules"):
         raise ValueError("stance score needs a stance model: --stance-model default or a saved directory")
     nlp = stance.load(quote_model=None, stance_model=args.stance_model, stance_screen=args.stance_screen,
-                      precision=args.precision, device=args.device)
+                      precision=args.precision, low_memory=args.low_memory, device=args.device)
     out = nlp.stance.predict_frame(
         frame, text_column=args.text_column, target_column=args.target_column,
         context_column=args.context_column, speaker_column=args.speaker_column, batch_size=args.batch_size,

@@ -87,12 +87,18 @@ class PipelineConfig:
     :attr:`stance.targets.StanceConfig.screen`); ``False``: every pair is read by the full model.
     ``precision``: arithmetic of the two transformer models at inference — ``"auto"`` (bfloat16
     where the hardware computes it natively: CPUs with AMX, bf16 GPUs; float32 elsewhere),
-    ``"float32"`` (bit-for-bit the numbers in the model cards), ``"bfloat16"``, or ``"int8"``
+    ``"float32"`` (with ``low_memory=False``, bit-for-bit the arithmetic of the model cards),
+    ``"bfloat16"``, or ``"int8"``
     (CPU only: the attribution tagger in int8 through ONNX Runtime, each layer's feed-forward
     output kept float32, the other models float32; needs ``pip install 'stance-news[onnx]'``; the
     first load exports and caches it). On PolNeAR dev bfloat16 and int8 change attribution F1
     by under 0.5 points; int8 takes a third off the default tagger's time where there is no bf16
     (see docs/speed.md).
+    ``low_memory`` (default on): on the CPU in float32, store the transformer models' weight
+    matrices and embedding tables in float16 and widen each to float32 for its product: about
+    390 MB less at peak for the default models at the same speed, and the same PolNeAR dev and
+    news-stance dev figures as float32 weights, to every printed digit (see docs/speed.md,
+    Memory); ``False`` keeps float32 weights. No effect in bfloat16, int8 or on a GPU.
     ``prefetch``: in :meth:`Pipeline.pipe`, parse the next batch with spaCy on a worker thread
     while the models run on this one (same output; off: one stage at a time).
     ``parse_processes``: spaCy worker processes for parsing (same output). On 2 cores, 2
@@ -141,6 +147,7 @@ class PipelineConfig:
     dialogue: bool = False
     device: str = "cpu"
     doc_timeout: float | None = None
+    low_memory: bool = True
     extractor: ExtractorConfig = field(default_factory=ExtractorConfig)
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
 
@@ -191,6 +198,10 @@ class _Batch:
     parsed: Future[list[ParsedText]] | None = None
     error: Exception | None = None
 
+
+#: (quote, target) pairs per forward pass of the stance model on the CPU: as fast there as 32,
+#: with less activation memory (see docs/speed.md, Memory)
+CPU_STANCE_BATCH = 16
 
 #: where the shipped models live
 ACCURATE_QUOTE_MODEL = Path(__file__).parent / "models" / "attribution-tagger-mpnet"
@@ -300,7 +311,9 @@ class Pipeline:
                 # adapters (if any) folded into the base weights: as fast as the base encoder
                 tagger = AttributionTagger.from_pretrained(path).merge_adapters().to(self.device)
                 tagger.precision = resolve_precision(self.config.precision, tagger.device)
-                store_in_precision(tagger.model, tagger.precision, tagger.device)
+                # int8 exports the float32 network to ONNX Runtime: its weights stay as they are
+                low = self.config.low_memory and self.config.precision != "int8"
+                store_in_precision(tagger.model, tagger.precision, tagger.device, low_memory=low)
                 if self.config.precision == "int8":
                     tagger.quantize_int8(release=True)  # the session holds the weights it needs
                 linker = RelationLinker.from_pretrained(path) if RelationLinker.exists(path) else None
@@ -327,7 +340,7 @@ class Pipeline:
 
             clf = StanceClassifier.from_pretrained(path, screen=self.config.stance_screen).to(self.device)
             clf.precision = resolve_precision(self.config.precision, clf.device)
-            self._stance = clf.store_in_precision()
+            self._stance = clf.store_in_precision(low_memory=self.config.low_memory)
         return self._stance
 
     def close(self) -> None:
@@ -658,7 +671,8 @@ class Pipeline:
             texts = [f"{q.speaker.name}: {q.text}" if q.speaker.name else q.text for _, q in quotes]
             contexts = [quote_context(d.text, q.start, q.end) for d, q in quotes]
             speakers = [q.speaker.name or None for _, q in quotes]
-        scores = clf.predict_grid(texts, list(targets), contexts, speakers=speakers)
+        batch = CPU_STANCE_BATCH if clf.device.type == "cpu" else 32
+        scores = clf.predict_grid(texts, list(targets), contexts, speakers=speakers, batch_size=batch)
         it = iter(scores)
         return [
             replace(d, quotes=tuple(replace(q, stance=next(it)) for q in d.quotes)) if d.quotes else d
@@ -865,6 +879,7 @@ def load(
     dialogue: bool = False,
     device: str = "cpu",
     doc_timeout: float | None = None,
+    low_memory: bool = True,
     speaker_model: str | os.PathLike[str] | None = "default",
     extractor: ExtractorConfig | None = None,
     resolver: ResolverConfig | None = None,

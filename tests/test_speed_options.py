@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
@@ -75,13 +76,18 @@ def test_tagger_forward_uses_its_precision(tiny_tagger_dir: str) -> None:
     assert f32.extractor.tagger.precision == "float32"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("precision", "dtype"), [("bfloat16", torch.bfloat16), ("float32", torch.float32)])
+@pytest.mark.parametrize(
+    ("precision", "low_memory", "dtypes"),
+    [("bfloat16", True, {torch.bfloat16}), ("float32", False, {torch.float32}),
+     ("float32", True, {torch.float32, torch.float16})],
+)
 def test_pipeline_models_store_weights_in_their_precision(
-    tiny_tagger_dir: str, precision: str, dtype: torch.dtype
+    tiny_tagger_dir: str, precision: str, low_memory: bool, dtypes: set[torch.dtype]
 ) -> None:
-    # bf16 inference keeps bf16 weights (half the memory, no per-forward casts); float32 stays exact
-    tagger = stance.load(quote_model=tiny_tagger_dir, precision=precision).extractor.tagger  # type: ignore[union-attr]
-    assert {p.dtype for p in tagger.model.parameters()} == {dtype}
+    # bf16 inference keeps bf16 weights (half the memory, no per-forward casts); float32 keeps its
+    # weights exact with low_memory=False, else stores the matrices in float16 (the default)
+    tagger = stance.load(quote_model=tiny_tagger_dir, precision=precision, low_memory=low_memory).extractor.tagger  # type: ignore[union-attr]
+    assert {p.dtype for p in tagger.model.parameters()} == dtypes
 
 
 def test_pipeline_stance_model_stores_weights_in_its_precision() -> None:
@@ -101,6 +107,63 @@ def test_store_in_precision() -> None:
     assert layer.weight.dtype == layer.bias.dtype == torch.bfloat16
     with pytest.raises(ValueError, match="precision"):
         store_in_precision(layer, "int4")
+
+
+def test_half_weight_storage_keeps_float32_arithmetic() -> None:
+    from stance._encoder import half_weight_storage
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Embedding(300, 64), torch.nn.Linear(64, 128), torch.nn.LayerNorm(128))
+    ids = torch.tensor([[1, 7, 299]])
+    before = model(ids)
+    half_weight_storage(model)
+    after = model(ids)
+    assert model[0].weight.dtype == model[1].weight.dtype == torch.float16
+    assert model[1].bias.dtype == model[2].weight.dtype == torch.float32  # small tensors stay float32
+    assert after.dtype == torch.float32
+    assert torch.allclose(before, after, atol=1e-2)
+    assert not torch.equal(before, after)  # the weights were rounded: not a no-op
+
+
+def test_low_memory_pipeline_stores_half_weights_and_gives_the_same_quotes(tiny_tagger_dir: str) -> None:
+    full = stance.load(quote_model=tiny_tagger_dir, precision="float32", low_memory=False)
+    low = stance.load(quote_model=tiny_tagger_dir, precision="float32")  # low_memory is the default
+    tagger = low.extractor.tagger  # type: ignore[union-attr]
+    assert torch.float16 in {p.dtype for p in tagger.model.parameters()}
+    assert {p.dtype for p in full.extractor.tagger.model.parameters()} == {torch.float32}  # type: ignore[union-attr]
+    assert [[(q.start, q.end) for q in d.quotes] for d in low(TEXTS)] == [[(q.start, q.end) for q in d.quotes] for d in full(TEXTS)]
+    # bf16 and int8 keep their own weights; low_memory only changes float32 on the CPU
+    bf16 = stance.load(quote_model=tiny_tagger_dir, precision="bfloat16", low_memory=True).extractor.tagger  # type: ignore[union-attr]
+    assert {p.dtype for p in bf16.model.parameters()} == {torch.bfloat16}
+
+
+def test_low_memory_stance_model_scores_as_float32() -> None:
+    text, target = ["We will never accept this plan."], ["the plan"]
+    full = stance.load(quote_model=None, precision="float32", low_memory=False).stance
+    low = stance.load(quote_model=None, precision="float32").stance
+    assert torch.float16 in {p.dtype for p in low.net.parameters()}
+    assert torch.allclose(full.probabilities(text, target), low.probabilities(text, target), atol=2e-2)
+
+
+def test_tagger_reads_windows_in_cpu_sized_batches(tiny_tagger_dir: str) -> None:
+    import dataclasses
+
+    from stance.quotes.tagger import CPU_WINDOW_BATCH
+
+    tagger = stance.load(quote_model=tiny_tagger_dir, precision="float32").extractor.tagger  # type: ignore[union-attr]
+    tagger.config = dataclasses.replace(tagger.config, batch_size=16)  # wider than the CPU's batch
+    sizes: list[int] = []
+    handle = tagger.model.register_forward_pre_hook(lambda _m, args: sizes.append(int(args[0].shape[0])))
+    text = " ".join(TEXTS * 40)
+    try:
+        capped = tagger.token_scores([text])
+        wide = tagger.token_scores([text], batch_size=32)
+    finally:
+        handle.remove()
+    n_windows = len(tagger.window_inputs(len(tagger.encode([text])[0]["ids"])))
+    first = -(-n_windows // CPU_WINDOW_BATCH)  # the forward passes of the first call
+    assert n_windows > 16 and max(sizes[:first]) == CPU_WINDOW_BATCH and max(sizes[first:]) > CPU_WINDOW_BATCH
+    assert np.allclose(capped[0]["scores"], wide[0]["scores"], atol=1e-4)  # the same scores either way
 
 
 def test_bfloat16_tagger_gives_valid_documents(tiny_tagger_dir: str) -> None:

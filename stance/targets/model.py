@@ -342,13 +342,14 @@ class StanceClassifier:
         merge_lora(self.net)
         return self
 
-    def store_in_precision(self) -> StanceClassifier:
-        """Keep the weights (the screen's too) in :attr:`precision` for inference
-        (:func:`stance._encoder.store_in_precision`: one-way, not for further training)."""
+    def store_in_precision(self, *, low_memory: bool = False) -> StanceClassifier:
+        """Keep the weights (the screen's too) in :attr:`precision` for inference; ``low_memory``:
+        in float16 on the CPU in float32 (:func:`stance._encoder.store_in_precision`: one-way, not
+        for further training)."""
         from stance._encoder import store_in_precision
 
         for model in (self, self.screen) if self.screen is not None else (self,):
-            store_in_precision(model.net, self.precision, self.device)
+            store_in_precision(model.net, self.precision, self.device, low_memory=low_memory)
         return self
 
     def to(self, device: str | torch.device) -> StanceClassifier:
