@@ -98,7 +98,8 @@ class PipelineConfig:
     matrices and embedding tables in float16 and widen each to float32 for its product: about
     390 MB less at peak for the default models at the same speed, and the same PolNeAR dev and
     news-stance dev figures as float32 weights, to every printed digit (see docs/speed.md,
-    Memory); ``False`` keeps float32 weights. No effect in bfloat16, int8 or on a GPU.
+    Memory); ``False`` keeps float32 weights. No effect in bfloat16 or on a GPU; with ``"int8"``
+    the tagger keeps the weights ONNX Runtime holds, and the stance model is stored as above.
     ``prefetch``: in :meth:`Pipeline.pipe`, parse the next batch with spaCy on a worker thread
     while the models run on this one (same output; off: one stage at a time).
     ``parse_processes``: spaCy worker processes for parsing (same output). On 2 cores, 2
@@ -154,6 +155,8 @@ class PipelineConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.max_chars, int) or self.max_chars <= 0:
             raise ValueError(f"PipelineConfig.max_chars must be a positive int, got {self.max_chars!r}")
+        if not isinstance(self.low_memory, bool):
+            raise ValueError(f"PipelineConfig.low_memory must be True or False, got {self.low_memory!r}")
         if not isinstance(self.parse_processes, int) or self.parse_processes < 1:
             raise ValueError(f"PipelineConfig.parse_processes must be a positive int, got {self.parse_processes!r}")
         if self.precision not in PRECISIONS:

@@ -137,6 +137,12 @@ def test_low_memory_pipeline_stores_half_weights_and_gives_the_same_quotes(tiny_
     assert {p.dtype for p in bf16.model.parameters()} == {torch.bfloat16}
 
 
+@pytest.mark.parametrize("bad", ["yes", 1, None])
+def test_low_memory_is_validated(bad: Any) -> None:
+    with pytest.raises(ValueError, match="low_memory"):
+        stance.load(quote_model=None, low_memory=bad)
+
+
 def test_low_memory_stance_model_scores_as_float32() -> None:
     text, target = ["We will never accept this plan."], ["the plan"]
     full = stance.load(quote_model=None, precision="float32", low_memory=False).stance
