@@ -132,7 +132,7 @@ def test_low_memory_pipeline_stores_half_weights_and_gives_the_same_quotes(tiny_
     assert torch.float16 in {p.dtype for p in tagger.model.parameters()}
     assert {p.dtype for p in full.extractor.tagger.model.parameters()} == {torch.float32}  # type: ignore[union-attr]
     assert [[(q.start, q.end) for q in d.quotes] for d in low(TEXTS)] == [[(q.start, q.end) for q in d.quotes] for d in full(TEXTS)]
-    # bf16 and int8 keep their own weights; low_memory only changes float32 on the CPU
+    # bf16 keeps its own weights: low_memory only changes float32 on the CPU
     bf16 = stance.load(quote_model=tiny_tagger_dir, precision="bfloat16", low_memory=True).extractor.tagger  # type: ignore[union-attr]
     assert {p.dtype for p in bf16.model.parameters()} == {torch.bfloat16}
 
