@@ -20,6 +20,7 @@ import json
 import torch
 
 from stance.data.stance_sets import read_news_quotes
+from stance.evaluation.stance_metrics import class_f1, macro_f1
 from stance.pipeline import NEWS_STANCE_MODEL
 from stance.targets import StanceClassifier
 from stance.targets.model import speaker_names_target
@@ -37,13 +38,11 @@ def _scores(clf: StanceClassifier, exs: list) -> tuple[torch.Tensor, torch.Tenso
 
 
 def _f1(z: torch.Tensor, y: torch.Tensor, labels: tuple[str, ...]) -> dict[str, float]:
-    pred = z.argmax(-1)
-    out = {}
-    for k, lab in enumerate(labels):
-        tp = int(((pred == k) & (y == k)).sum())
-        wrong = int(((pred == k) != (y == k)).sum())
-        out[lab] = round(100 * 2 * tp / max(1, 2 * tp + wrong), 1)
-    out["macro"] = round(sum(out[lab] for lab in labels) / len(labels), 1)
+    """Per-class and macro F1 (percent) of the argmax of ``z`` against ``y``."""
+    pred = [labels[k] for k in z.argmax(-1).tolist()]
+    gold = [labels[k] for k in y.tolist()]
+    out = {lab: round(100 * class_f1(gold=gold, pred=pred, label=lab), 1) for lab in labels}
+    out["macro"] = round(100 * macro_f1(gold=gold, pred=pred, labels=labels), 1)
     return out
 
 

@@ -81,7 +81,7 @@ def run_stance(args: argparse.Namespace, texts: list[str], targets: list[str]) -
         quote_model=None if args.quote_model.lower() == "none" else args.quote_model,
         precision=args.precision, prefetch=not args.no_prefetch, progress=False,
         parse_processes=args.parse_processes, stance_screen=not args.no_stance_screen,
-        low_memory=getattr(args, "low_memory", True),
+        low_memory=args.low_memory,
     )
     warm = "Warm-up: the models (and any parse workers) are loaded before timing, Jane Doe said."
     list(nlp.pipe([warm, warm], targets=targets or None))
